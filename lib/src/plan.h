@@ -1,0 +1,22 @@
+/* Internal: the executor (a validated, planned call) that GetWorkspaceSize returns and Run uses. */
+#ifndef QMAR_SRC_PLAN_H
+#define QMAR_SRC_PLAN_H
+#include "comm/comm.h"
+#include "validate.h"
+
+struct qmar_executor {
+    qmar__facts facts;
+    /* Copies of the descriptors (data pointers included), so the caller may destroy its
+     * descriptors between planning and running; present[s] is 0 for an absent optional slot. */
+    qmar_tensor t[QMAR__NSLOTS];
+    int32_t present[QMAR__NSLOTS];
+    qmar_comm *comm; /* holds a reference (qmar__comm_acquire) */
+    uint64_t workspace_size;
+};
+
+/* The workspace formula documented in qmar.h. */
+uint64_t qmar__workspace_size(const qmar__facts *f);
+
+/* Computes the planned call into its output; workspace has at least e->workspace_size bytes. */
+qmar_status qmar__execute(qmar_executor *e, void *workspace);
+#endif

@@ -1,0 +1,35 @@
+/* Status names and the thread-local reason of the last failure. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "error.h"
+
+/* Long enough for a parameter, a rule and a few 64-bit values; longer texts are truncated. */
+#define REASON_MAX 512
+static _Thread_local char last_reason[REASON_MAX];
+
+const char *qmar_status_string(qmar_status s)
+{
+    switch (s) {
+    case QMAR_SUCCESS: return "QMAR_SUCCESS";
+    case QMAR_ERR_PARAM_NULLPTR: return "QMAR_ERR_PARAM_NULLPTR";
+    case QMAR_ERR_PARAM_INVALID: return "QMAR_ERR_PARAM_INVALID";
+    case QMAR_ERR_RUNTIME: return "QMAR_ERR_RUNTIME";
+    case QMAR_ERR_INNER: return "QMAR_ERR_INNER";
+    default: return "unknown status";
+    }
+}
+
+const char *qmar_last_error(void)
+{
+    return last_reason;
+}
+
+qmar_status qmar__fail(qmar_status s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_reason, sizeof last_reason, fmt, ap);
+    va_end(ap);
+    return s;
+}
