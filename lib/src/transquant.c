@@ -3,9 +3,9 @@
 #include <string.h>
 
 #include "error.h"
+#include "fp.h"
 
-/* rint (half to even) of o, clamped to [-256, 255]; NaN counts as 0. Done without the FPU's
- * rounding mode so a caller's fesetround cannot change the words. */
+/* rint (half to even) of o, clamped to [-256, 255]; NaN counts as 0. */
 static int32_t offset_code(float o)
 {
     if (o != o)
@@ -14,13 +14,7 @@ static int32_t offset_code(float o)
         return 255;
     if (o <= -256.0f)
         return -256;
-    int32_t t = (int32_t)o;          /* truncation, exact: |o| < 256 */
-    float frac = o - (float)t;       /* exact: both share o's binade or are smaller */
-    if (frac > 0.5f || (frac == 0.5f && (t & 1)))
-        t++;
-    else if (frac < -0.5f || (frac == -0.5f && (t & 1)))
-        t--;
-    return t;
+    return qmar__rint_small(o);
 }
 
 static uint64_t encode(float scale, const float *offset)

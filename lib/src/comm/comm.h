@@ -7,11 +7,31 @@
 
 #define QMAR__DEFAULT_TIMEOUT_MS 60000
 
-/* What a backend (in-process threads, MPI) provides to the endpoints it created. */
+/* What a backend (in-process threads, MPI) provides to the endpoints it created. Every
+ * collective is called by all ranks of the group, returns QMAR_ERR_RUNTIME on every waiting rank
+ * when a peer does not arrive within the endpoint's timeout, and leaves the group broken after a
+ * timeout (later collectives fail at once: destroy the group and create a new one). */
 typedef struct qmar__backend_ops {
     /* Frees the backend state of one endpoint when its last reference goes. */
     void (*release)(qmar_comm *comm);
+    /* Every rank gives len bytes; all receive size*len bytes, in rank order. */
+    qmar_status (*allgather)(qmar_comm *comm, const void *mine, uint64_t len, void *all);
+    /* numerics.md §4: e (m x n Y bits, this rank's) -> out (m x n Y bits, the same on every
+     * rank): each element summed in fp32 in rank order, rounded once to Y. */
+    qmar_status (*allreduce_y)(qmar_comm *comm, const uint16_t *e, uint16_t *out, int64_t m,
+                               int64_t n, int32_t y);
+    /* numerics.md §5 steps 2-3: q1 (m x n int8, this rank's) -> q2 (m x n int8, all rows, the
+     * same on every rank): exact sums over ranks, requantized with ratio[j] (fp32). */
+    qmar_status (*lowbit_allreduce)(qmar_comm *comm, const int8_t *q1, int8_t *q2, int64_t m,
+                                    int64_t n, const float *ratio);
 } qmar__backend_ops;
+
+/* Rows [*lo, *hi) of the chunk that rank r reduces when m rows are split over size ranks. */
+static inline void qmar__chunk(int64_t m, int32_t size, int32_t r, int64_t *lo, int64_t *hi)
+{
+    *lo = m * r / size;
+    *hi = m * (r + 1) / size;
+}
 
 struct qmar_comm {
     int32_t rank;

@@ -1,17 +1,144 @@
-/* The in-process communicator: one group shared by nranks endpoints, each driven by a thread. */
+/* The in-process communicator: one group shared by nranks endpoints, each driven by a thread.
+ * Collectives read peers' buffers directly (shared memory) between timed barriers. */
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
+#include "../collective_math.h"
 #include "../error.h"
 #include "comm.h"
 #include "inproc.h"
 
 static atomic_uint_fast64_t next_group_id;
 
+static qmar__inproc_group *group_of(const qmar_comm *comm)
+{
+    return comm->backend;
+}
+
+static struct timespec deadline_after(int64_t ms)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    t.tv_sec += (time_t)(ms / 1000);
+    t.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
+/* Waits until every rank has arrived, or the endpoint's timeout passes (the group then breaks,
+ * waking every waiting rank with the error). */
+static qmar_status barrier(qmar_comm *comm)
+{
+    qmar__inproc_group *g = group_of(comm);
+    struct timespec deadline = deadline_after(comm->timeout_ms);
+    pthread_mutex_lock(&g->lock);
+    uint64_t gen = g->generation;
+    if (!g->broken && ++g->arrived == g->size) {
+        g->arrived = 0;
+        g->generation++;
+        pthread_cond_broadcast(&g->changed);
+    }
+    while (!g->broken && g->generation == gen) {
+        if (pthread_cond_timedwait(&g->changed, &g->lock, &deadline) == ETIMEDOUT &&
+            g->generation == gen) {
+            g->broken = 1;
+            pthread_cond_broadcast(&g->changed);
+        }
+    }
+    int ok = g->generation != gen;
+    pthread_mutex_unlock(&g->lock);
+    if (ok)
+        return QMAR_SUCCESS;
+    return qmar__fail(QMAR_ERR_RUNTIME,
+                      "collective: rank %d waited %lld ms for its peers (group of %d ranks is now "
+                      "broken; destroy it and create a new one)",
+                      (int)comm->rank, (long long)comm->timeout_ms, (int)comm->size);
+}
+
+static void post(qmar_comm *comm, const void *a, const void *b)
+{
+    qmar__inproc_group *g = group_of(comm);
+    pthread_mutex_lock(&g->lock);
+    g->posted[comm->rank][0] = a;
+    g->posted[comm->rank][1] = b;
+    pthread_mutex_unlock(&g->lock);
+}
+
+static qmar_status inproc_allgather(qmar_comm *comm, const void *mine, uint64_t len, void *all)
+{
+    qmar__inproc_group *g = group_of(comm);
+    post(comm, mine, NULL);
+    qmar_status st = barrier(comm);
+    if (st != QMAR_SUCCESS)
+        return st;
+    for (int32_t r = 0; r < g->size; r++)
+        memcpy((char *)all + (uint64_t)r * len, g->posted[r][0], len);
+    return barrier(comm); /* nobody reuses `mine` while a peer may still copy it */
+}
+
+/* Copies every other rank's chunk of its posted[.][1] matrix into mine (the all-gather). */
+static void gather_chunks(qmar_comm *comm, void *mine, int64_t m, int64_t row_bytes)
+{
+    qmar__inproc_group *g = group_of(comm);
+    for (int32_t r = 0; r < g->size; r++) {
+        int64_t lo, hi;
+        qmar__chunk(m, g->size, r, &lo, &hi);
+        if (r != comm->rank && hi > lo)
+            memcpy((char *)mine + lo * row_bytes, (const char *)g->posted[r][1] + lo * row_bytes,
+                   (size_t)((hi - lo) * row_bytes));
+    }
+}
+
+static qmar_status inproc_allreduce_y(qmar_comm *comm, const uint16_t *e, uint16_t *out,
+                                      int64_t m, int64_t n, int32_t y)
+{
+    qmar__inproc_group *g = group_of(comm);
+    post(comm, e, out);
+    qmar_status st = barrier(comm);
+    if (st != QMAR_SUCCESS)
+        return st;
+    int64_t lo, hi;
+    qmar__chunk(m, g->size, comm->rank, &lo, &hi);
+    const uint16_t *rows[QMAR_COMM_MAX_RANKS];
+    for (int32_t r = 0; r < g->size; r++)
+        rows[r] = (const uint16_t *)g->posted[r][0] + lo * n;
+    qmar__reduce_y(rows, g->size, (hi - lo) * n, y, out + lo * n); /* reduce-scatter */
+    if ((st = barrier(comm)) != QMAR_SUCCESS)
+        return st;
+    gather_chunks(comm, out, m, n * (int64_t)sizeof *out); /* all-gather */
+    return barrier(comm);
+}
+
+static qmar_status inproc_lowbit_allreduce(qmar_comm *comm, const int8_t *q1, int8_t *q2,
+                                           int64_t m, int64_t n, const float *ratio)
+{
+    qmar__inproc_group *g = group_of(comm);
+    post(comm, q1, q2);
+    qmar_status st = barrier(comm);
+    if (st != QMAR_SUCCESS)
+        return st;
+    int64_t lo, hi;
+    qmar__chunk(m, g->size, comm->rank, &lo, &hi);
+    const int8_t *rows[QMAR_COMM_MAX_RANKS];
+    for (int32_t r = 0; r < g->size; r++)
+        rows[r] = (const int8_t *)g->posted[r][0] + lo * n;
+    qmar__sum_requant(rows, g->size, hi - lo, n, ratio, q2 + lo * n); /* all-to-all + sum */
+    if ((st = barrier(comm)) != QMAR_SUCCESS)
+        return st;
+    gather_chunks(comm, q2, m, n); /* all-gather */
+    return barrier(comm);
+}
+
 static void inproc_release(qmar_comm *comm)
 {
-    qmar__inproc_group *g = comm->backend;
+    qmar__inproc_group *g = group_of(comm);
     pthread_mutex_lock(&g->lock);
     int last = --g->endpoints == 0;
     pthread_mutex_unlock(&g->lock);
@@ -22,39 +149,64 @@ static void inproc_release(qmar_comm *comm)
     }
 }
 
-static const qmar__backend_ops inproc_ops = {.release = inproc_release};
+static const qmar__backend_ops inproc_ops = {
+    .release = inproc_release,
+    .allgather = inproc_allgather,
+    .allreduce_y = inproc_allreduce_y,
+    .lowbit_allreduce = inproc_lowbit_allreduce,
+};
 
 static qmar__inproc_group *group_create(int32_t nranks)
 {
     qmar__inproc_group *g = calloc(1, sizeof *g);
     if (g == NULL)
         return NULL;
-    if (pthread_mutex_init(&g->lock, NULL) != 0) {
-        free(g);
-        return NULL;
-    }
-    if (pthread_cond_init(&g->changed, NULL) != 0) {
-        pthread_mutex_destroy(&g->lock);
+    pthread_condattr_t attr;
+    int ok = pthread_condattr_init(&attr) == 0;
+    ok = ok && pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0;
+    ok = ok && pthread_cond_init(&g->changed, &attr) == 0;
+    pthread_condattr_destroy(&attr);
+    if (!ok || pthread_mutex_init(&g->lock, NULL) != 0) {
+        if (ok)
+            pthread_cond_destroy(&g->changed);
         free(g);
         return NULL;
     }
     g->size = nranks;
-    g->endpoints = 0;
     return g;
 }
 
-/* Undoes a partly built init_all: the first `made` endpoints are registered. */
+static void group_free(qmar__inproc_group *g)
+{
+    pthread_cond_destroy(&g->changed);
+    pthread_mutex_destroy(&g->lock);
+    free(g);
+}
+
+/* Undoes a partly built init_all: the first `made` endpoints are registered and own the group. */
 static void unwind(qmar_comm **comms, int32_t made, qmar__inproc_group *g)
 {
     for (int32_t r = 0; r < made; r++) {
         qmar_comm_destroy(comms[r]);
         comms[r] = NULL;
     }
-    if (made == 0) {
-        pthread_cond_destroy(&g->changed);
-        pthread_mutex_destroy(&g->lock);
-        free(g);
-    }
+    if (made == 0)
+        group_free(g);
+}
+
+static qmar_comm *endpoint_create(qmar__inproc_group *g, uint64_t id, int32_t rank,
+                                  int64_t timeout)
+{
+    qmar_comm *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return NULL;
+    c->rank = rank;
+    c->size = g->size;
+    c->timeout_ms = timeout;
+    snprintf(c->name, sizeof c->name, "qmar-inproc-g%llu-r%d", (unsigned long long)id, (int)rank);
+    c->ops = &inproc_ops;
+    c->backend = g;
+    return c;
 }
 
 qmar_status qmar_comm_init_all(int32_t nranks, qmar_comm **comms)
@@ -70,17 +222,11 @@ qmar_status qmar_comm_init_all(int32_t nranks, qmar_comm **comms)
     uint64_t id = atomic_fetch_add(&next_group_id, 1);
     int64_t timeout = qmar__comm_default_timeout_ms();
     for (int32_t r = 0; r < nranks; r++) {
-        qmar_comm *c = calloc(1, sizeof *c);
+        qmar_comm *c = endpoint_create(g, id, r, timeout);
         if (c == NULL) {
             unwind(comms, r, g);
             return qmar__fail(QMAR_ERR_INNER, "comm_init_all: out of memory");
         }
-        c->rank = r;
-        c->size = nranks;
-        c->timeout_ms = timeout;
-        snprintf(c->name, sizeof c->name, "qmar-inproc-g%llu-r%d", (unsigned long long)id, (int)r);
-        c->ops = &inproc_ops;
-        c->backend = g;
         g->endpoints++;
         qmar_status st = qmar__comm_register(c);
         if (st != QMAR_SUCCESS) {

@@ -4,11 +4,19 @@
 #include <pthread.h>
 #include <stdint.h>
 
-/* State shared by the endpoints of one in-process group. */
+#include "qmar/qmar.h"
+
+/* State shared by the endpoints of one in-process group. Collectives exchange pointers: each rank
+ * posts its buffers, passes a barrier, reads its peers' buffers, and passes another barrier
+ * before anyone may reuse them. */
 typedef struct qmar__inproc_group {
     pthread_mutex_t lock;
-    pthread_cond_t changed;
+    pthread_cond_t changed; /* on CLOCK_MONOTONIC, so timeouts ignore wall-clock jumps */
     int32_t size;
-    int32_t endpoints; /* endpoints still referencing this group */
+    int32_t endpoints;   /* endpoints still referencing this group */
+    int32_t arrived;     /* ranks waiting at the current barrier */
+    uint64_t generation; /* barriers completed */
+    int32_t broken;      /* a barrier timed out: every later collective fails at once */
+    const void *posted[QMAR_COMM_MAX_RANKS][2];
 } qmar__inproc_group;
 #endif

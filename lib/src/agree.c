@@ -1,0 +1,99 @@
+/* The agreement step of Run: one small all-gather of a header describing the call, then (case 3)
+ * one all-gather of the comm scales, compared bit for bit with rank 0's. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "agree.h"
+#include "error.h"
+
+enum { H_STATUS, H_CASE, H_Y, H_M, H_K, H_N, H_SLOTS, SLOT_WORDS = 3 + QMAR_MAX_DIMS };
+#define HEADER_WORDS (H_SLOTS + QMAR__NSLOTS * SLOT_WORDS)
+
+static void make_header(const qmar_executor *e, qmar_status local, int64_t *h)
+{
+    memset(h, 0, HEADER_WORDS * sizeof *h);
+    h[H_STATUS] = local;
+    h[H_CASE] = e->facts.op_case;
+    h[H_Y] = e->facts.y;
+    h[H_M] = e->facts.m;
+    h[H_K] = e->facts.k;
+    h[H_N] = e->facts.n;
+    for (int s = 0; s < QMAR__NSLOTS; s++) {
+        int64_t *w = h + H_SLOTS + s * SLOT_WORDS;
+        w[0] = e->present[s];
+        if (!e->present[s])
+            continue;
+        w[1] = e->t[s].dtype;
+        w[2] = (int64_t)e->t[s].view_ndim;
+        memcpy(w + 3, e->t[s].view_dims, e->t[s].view_ndim * sizeof *w);
+    }
+}
+
+/* First rank whose header differs from rank 0's (status word aside), or -1. */
+static int32_t first_disagreeing(const int64_t *all, int32_t size)
+{
+    for (int32_t r = 1; r < size; r++)
+        if (memcmp(all + r * HEADER_WORDS + 1, all + 1, (HEADER_WORDS - 1) * sizeof *all) != 0)
+            return r;
+    return -1;
+}
+
+static qmar_status check_headers(const qmar_executor *e, const int64_t *all, qmar_status local)
+{
+    int32_t size = e->comm->size;
+    if (local != QMAR_SUCCESS)
+        return local; /* the reason was recorded when it failed */
+    for (int32_t r = 0; r < size; r++)
+        if (all[r * HEADER_WORDS + H_STATUS] != QMAR_SUCCESS)
+            return qmar__fail(QMAR_ERR_RUNTIME, "run: rank %d failed (status %lld)", (int)r,
+                              (long long)all[r * HEADER_WORDS + H_STATUS]);
+    int32_t bad = first_disagreeing(all, size);
+    if (bad >= 0)
+        return qmar__fail(QMAR_ERR_RUNTIME,
+                          "run: rank %d disagrees with rank 0 on shapes, dtypes or case", (int)bad);
+    return QMAR_SUCCESS;
+}
+
+/* Case 3: s1 and s2 must be bitwise identical on every rank (numerics.md §5). buf holds
+ * (size + 1) * 2n * 2 bytes: this rank's scales, then every rank's. */
+static qmar_status check_comm_scales(const qmar_executor *e, char *buf)
+{
+    int32_t size = e->comm->size;
+    uint64_t half = (uint64_t)e->facts.n * 2; /* n elements of 2 bytes each */
+    char *mine = buf, *all = buf + 2 * half;
+    for (int s = 0; s < 2; s++) {
+        const qmar_tensor *t = &e->t[QMAR__CS1 + s];
+        memcpy(mine + s * half, (const char *)t->data + t->offset * 2, half);
+    }
+    qmar_status st = e->comm->ops->allgather(e->comm, mine, 2 * half, all);
+    for (int32_t r = 1; st == QMAR_SUCCESS && r < size; r++)
+        if (memcmp(all + (uint64_t)r * 2 * half, all, 2 * half) != 0)
+            st = qmar__fail(QMAR_ERR_RUNTIME,
+                            "run: rank %d's comm quant scales differ from rank 0's", (int)r);
+    return st;
+}
+
+qmar_status qmar__agree(const qmar_executor *e, qmar_status local)
+{
+    /* Everything is allocated before the first exchange, so an allocation failure is reported
+     * to the peers through the header instead of leaving them to time out. */
+    int64_t mine[HEADER_WORDS];
+    uint64_t size = (uint64_t)e->comm->size;
+    uint64_t scales = e->facts.op_case == 3 ? (size + 1) * 4 * (uint64_t)e->facts.n : 0;
+    int64_t *all = malloc(sizeof mine * size);
+    char *buf = scales ? malloc(scales) : NULL;
+    if (local == QMAR_SUCCESS && (all == NULL || (scales && buf == NULL)))
+        local = qmar__fail(QMAR_ERR_INNER, "run: out of memory");
+    make_header(e, local, mine);
+    qmar_status st = QMAR_ERR_INNER;
+    if (all != NULL) {
+        st = e->comm->ops->allgather(e->comm, mine, sizeof mine, all);
+        if (st == QMAR_SUCCESS)
+            st = check_headers(e, all, local);
+    }
+    if (st == QMAR_SUCCESS && scales)
+        st = check_comm_scales(e, buf);
+    free(all);
+    free(buf);
+    return st;
+}

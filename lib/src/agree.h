@@ -1,0 +1,11 @@
+/* Internal: before any data moves, the ranks check that they run the same operator (shapes,
+ * dtypes, case, comm scales) and that none failed locally, so all of them fail together. */
+#ifndef QMAR_SRC_AGREE_H
+#define QMAR_SRC_AGREE_H
+#include "plan.h"
+
+/* local: this rank's own status so far (e.g. an allocation that failed). Returns SUCCESS only if
+ * every rank is fine and agrees; otherwise local's status on a rank that failed locally and
+ * QMAR_ERR_RUNTIME on the others. */
+qmar_status qmar__agree(const qmar_executor *e, qmar_status local);
+#endif

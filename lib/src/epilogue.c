@@ -1,0 +1,51 @@
+/* The fused epilogue, element by element exactly as numerics.md §1-§3 orders the roundings. */
+#include "epilogue.h"
+
+#include "fp.h"
+#include "qmar/qmar.h"
+
+/* f32 value of the dequant scale of column j (pertoken and BF16 modes). */
+static float scale_f32(const qmar__epilogue *p, int64_t j)
+{
+    int64_t at = j * p->scale_step;
+    if (p->y == QMAR_BF16)
+        return qmar__bf16_to_f32(((const uint16_t *)p->scale)[at]);
+    return ((const float *)p->scale)[at];
+}
+
+/* §2: d = dequantized value (Y bits) of a = rne_fp32(acc + bias). */
+static uint16_t dequant(const qmar__epilogue *p, float a, int64_t i, int64_t j)
+{
+    if (p->mode == QMAR__DQ_WORDS) {
+        uint64_t w = ((const uint64_t *)p->scale)[j * p->scale_step];
+        float s = qmar__f32_from_bits((uint32_t)w & 0xFFFFE000u);
+        return qmar__f32_to_f16(a * s);
+    }
+    if (p->mode == QMAR__DQ_BF16)
+        return qmar__f32_to_bf16(a * scale_f32(p, j));
+    float t = a * scale_f32(p, j);
+    t = t + 0.0f; /* turns -0 into +0 (§2c); IEEE forbids folding this away */
+    return qmar__f32_to_y(p->pertoken[i] * t, p->y);
+}
+
+/* §3: e = d + x3 with one rounding to Y (FP16: the fp32 sum then fp16 rounding is innocuous
+ * double rounding, since fp32 has more than 2*11+2 bits; BF16: the spec rounds to fp32 first). */
+static uint16_t add_x3(uint16_t d, uint16_t x3, int32_t y)
+{
+    return qmar__f32_to_y(qmar__y_to_f32(d, y) + qmar__y_to_f32(x3, y), y);
+}
+
+void qmar__epilogue_rows(const qmar__epilogue *p, const int32_t *acc, int64_t row0, int64_t rows,
+                         uint16_t *e)
+{
+    int64_t n = p->n;
+    for (int64_t r = 0; r < rows; r++) {
+        int64_t i = row0 + r;
+        for (int64_t j = 0; j < n; j++) {
+            int64_t sum = (int64_t)acc[r * n + j] + (p->bias ? p->bias[j] : 0);
+            float a = (float)sum; /* §1: exact int64 sum, one rounding to fp32 */
+            uint16_t d = dequant(p, a, i, j);
+            e[r * n + j] = p->x3 ? add_x3(d, p->x3[i * n + j], p->y) : d;
+        }
+    }
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what is missing (Debian packages), then configures and builds the main build in
+# build/. Sourced by scripts/demo and scripts/test; safe to run again (it only does what is missing).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# Every Debian package the project's commands use. Kept in one place.
+QMAR_PACKAGES=(gcc clang meson ninja-build pkg-config python3 valgrind
+               libopenmpi-dev openmpi-bin)
+
+missing_packages() {
+    local p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
+    done
+}
+
+install_missing() {
+    local missing
+    missing=$(missing_packages "$@")
+    [ -z "$missing" ] && return 0
+    echo "setup: installing missing packages: $(echo $missing)"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing \
+        >/tmp/qmar-apt.log 2>&1 || { cat /tmp/qmar-apt.log; exit 1; }
+}
+
+# configure DIR [meson options...]: sets up DIR once, reconfigures it when options change.
+configure() {
+    local dir=$1
+    shift
+    if [ -f "$dir/build.ninja" ]; then
+        meson configure "$dir" "$@" >/dev/null
+    else
+        meson setup "$dir" "$@" >/dev/null
+    fi
+}
+
+install_missing "${QMAR_PACKAGES[@]}"
+configure build --werror
+ninja -C build >/dev/null

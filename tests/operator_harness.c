@@ -1,0 +1,433 @@
+/* The operator harness: inputs from a seed, the library on threads, the model, the comparison. */
+#include "operator_harness.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+uint64_t harness_next(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15u);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+    return z ^ (z >> 31);
+}
+
+/* ---- value generators: mostly ordinary magnitudes, with every special class mixed in -------- */
+
+static uint32_t special_f32(uint64_t r)
+{
+    static const uint32_t v[] = {0x00000000u, 0x80000000u, 0x7F800000u, 0xFF800000u, 0x7FC00000u,
+                                 0x00000001u, 0x807FFFFFu, 0x7F7FFFFFu, 0x3F800000u, 0xBF000000u};
+    return v[r % (sizeof v / sizeof v[0])];
+}
+
+/* fp32 bits with exponent around 2^(center +- spread). */
+static uint32_t gen_f32(uint64_t *st, int mode, int center, int spread)
+{
+    uint64_t r = harness_next(st);
+    if (r % 100 < (uint64_t)(mode == 2 ? 30 : 3))
+        return special_f32(r >> 8);
+    uint32_t sign = (uint32_t)(r >> 63) << 31;
+    int e = 127 + center + (int)((r >> 32) % (uint64_t)(2 * spread + 1)) - spread;
+    return sign | ((uint32_t)e << 23) | (uint32_t)(r & 0x7FFFFFu);
+}
+
+/* Y bits with exponent around 2^(center +- spread); specials as for fp32. */
+static uint16_t gen_y(uint64_t *st, qmar_dtype y, int mode, int center, int spread)
+{
+    uint64_t r = harness_next(st);
+    if (r % 100 < (uint64_t)(mode == 2 ? 30 : 3)) {
+        static const uint16_t h[] = {0x0000, 0x8000, 0x7C00, 0xFC00, 0x7E00, 0x0001, 0x83FF, 0x7BFF};
+        static const uint16_t b[] = {0x0000, 0x8000, 0x7F80, 0xFF80, 0x7FC0, 0x0001, 0x807F, 0x7F7F};
+        return (y == QMAR_BF16 ? b : h)[(r >> 8) % 8];
+    }
+    uint16_t sign = (uint16_t)((r >> 63) << 15);
+    if (y == QMAR_BF16) {
+        int e = 127 + center + (int)((r >> 32) % (uint64_t)(2 * spread + 1)) - spread;
+        return (uint16_t)(sign | (e << 7) | (r & 0x7F));
+    }
+    int e = 15 + center + (int)((r >> 32) % (uint64_t)(2 * spread + 1)) - spread;
+    if (e < 1)
+        e = 0; /* denormal */
+    if (e > 30)
+        e = 30;
+    return (uint16_t)(sign | (e << 10) | (r & 0x3FF));
+}
+
+static int8_t gen_i8(uint64_t *st, int mode)
+{
+    uint64_t r = harness_next(st);
+    if (mode == 1)
+        return (r & 1) ? 127 : -128;
+    return (int8_t)(r & 0xFF);
+}
+
+/* ---- one rank's buffers -------------------------------------------------------------------- */
+
+typedef struct rank_data {
+    int8_t *x1, *x2_stored, *x2_logical;
+    int32_t *bias;
+    void *dequant;      /* n elements: words, fp32 or bf16 per case */
+    uint32_t *pertoken;
+    uint16_t *x3, *out, *model_out, *s1;
+    qmar_tensor *t[9];
+} rank_data;
+
+typedef struct world {
+    const scenario *sc;
+    int64_t m;
+    uint16_t *s1, *s2;  /* the same on every rank, except a differing rank's s1 */
+    rank_data rank[QMAR_COMM_MAX_RANKS];
+    qmar_comm *comm[QMAR_COMM_MAX_RANKS];
+    int32_t stall_rank, differ_rank;
+    harness_result *res;
+    double seconds[QMAR_COMM_MAX_RANKS];
+} world;
+
+static int has_pertoken(const scenario *sc)
+{
+    return sc->op_case == 2 || (sc->op_case == 3 && sc->case3_pertoken);
+}
+
+static qmar_dtype dequant_dtype(const scenario *sc)
+{
+    if (sc->y == QMAR_BF16)
+        return QMAR_BF16;
+    return has_pertoken(sc) ? QMAR_FLOAT : QMAR_UINT64;
+}
+
+static int64_t x2_stored_size(model_x2_layout l, int64_t k, int64_t n)
+{
+    if (l == MODEL_X2_NZ)
+        return (int64_t)model_nz_size(k, n);
+    if (l == MODEL_X2_NZ_T)
+        return (int64_t)model_nz_size(n, k);
+    return k * n;
+}
+
+/* Stores the logical k x n matrix in the scenario's layout (the library's helper makes NZ). */
+static void store_x2(model_x2_layout l, const int8_t *logical, int64_t k, int64_t n, int8_t *out)
+{
+    int8_t *t = malloc((size_t)(k * n));
+    for (int64_t i = 0; i < k; i++)
+        for (int64_t j = 0; j < n; j++)
+            t[j * k + i] = logical[i * n + j];
+    uint64_t size = (uint64_t)x2_stored_size(l, k, n);
+    if (l == MODEL_X2_ND)
+        memcpy(out, logical, (size_t)(k * n));
+    else if (l == MODEL_X2_ND_T)
+        memcpy(out, t, (size_t)(k * n));
+    else if (l == MODEL_X2_NZ)
+        qmar_trans_matmul_weight(logical, k, n, out, size);
+    else
+        qmar_trans_matmul_weight(t, n, k, out, size);
+    free(t);
+}
+
+static void fill_rank(const scenario *sc, rank_data *d, int64_t m, uint64_t *st)
+{
+    int mode = sc->data_mode;
+    int64_t k = sc->k, n = sc->n;
+    for (int64_t i = 0; i < m * k; i++)
+        d->x1[i] = gen_i8(st, mode);
+    for (int64_t i = 0; i < k * n; i++)
+        d->x2_logical[i] = gen_i8(st, mode);
+    store_x2(sc->x2_layout, d->x2_logical, k, n, d->x2_stored);
+    for (int64_t j = 0; j < n; j++) {
+        uint64_t r = harness_next(st);
+        int32_t edge = (int32_t)(r >> 40 & 0xFF); /* biases near +-2^31: acc + bias must not wrap */
+        d->bias[j] = r % 16 == 0 ? ((r & 1) ? INT32_MAX - edge : INT32_MIN + edge)
+                                 : (int32_t)((r >> 32) % 200001) - 100000;
+    }
+    qmar_dtype dq = dequant_dtype(sc);
+    for (int64_t j = 0; j < n; j++) {
+        if (dq == QMAR_UINT64) /* the high word is noise: decoding must ignore it */
+            ((uint64_t *)d->dequant)[j] =
+                (harness_next(st) & 0xFFFFFFFF00000000u) | gen_f32(st, mode, -14, 6);
+        else if (dq == QMAR_FLOAT)
+            ((uint32_t *)d->dequant)[j] = gen_f32(st, mode, -14, 6);
+        else
+            ((uint16_t *)d->dequant)[j] = gen_y(st, QMAR_BF16, mode, -14, 6);
+    }
+    for (int64_t i = 0; i < m; i++)
+        d->pertoken[i] = gen_f32(st, mode, 0, 4);
+    for (int64_t i = 0; i < m * n; i++)
+        d->x3[i] = gen_y(st, sc->y, mode, 0, 6);
+    /* With x3 aliasing the output, the output buffer holds x3 on entry. */
+    memcpy(d->out, d->x3, (size_t)(m * n) * 2);
+    memcpy(d->model_out, d->x3, (size_t)(m * n) * 2);
+}
+
+static int rank_alloc(rank_data *d, int64_t m, int64_t k, int64_t n, int64_t x2_size)
+{
+    d->x1 = malloc((size_t)(m * k));
+    d->x2_stored = malloc((size_t)x2_size);
+    d->x2_logical = malloc((size_t)(k * n));
+    d->bias = malloc((size_t)n * 4);
+    d->dequant = malloc((size_t)n * 8);
+    d->pertoken = malloc((size_t)m * 4);
+    d->x3 = malloc((size_t)(m * n) * 2);
+    d->out = malloc((size_t)(m * n) * 2);
+    d->model_out = malloc((size_t)(m * n) * 2);
+    return d->x1 && d->x2_stored && d->x2_logical && d->bias && d->dequant && d->pertoken &&
+           d->x3 && d->out && d->model_out;
+}
+
+static void rank_free(rank_data *d)
+{
+    for (int s = 0; s < 9; s++)
+        qmar_tensor_destroy(d->t[s]);
+    free(d->x1);
+    free(d->x2_stored);
+    free(d->x2_logical);
+    free(d->bias);
+    free(d->dequant);
+    free(d->pertoken);
+    free(d->x3);
+    free(d->out);
+    free(d->model_out);
+    free(d->s1);
+}
+
+/* ---- descriptors --------------------------------------------------------------------------- */
+
+static qmar_tensor *nd_tensor(const int64_t *dims, uint64_t nd, qmar_dtype dt, void *data)
+{
+    return qmar_tensor_create(dims, nd, dt, NULL, 0, QMAR_FORMAT_ND, dims, nd, data);
+}
+
+static qmar_tensor *x2_tensor(model_x2_layout l, int64_t k, int64_t n, int8_t *data)
+{
+    int64_t view[2] = {k, n}, tstrides[2] = {1, k}, tdims[2] = {n, k};
+    int transposed = l == MODEL_X2_ND_T || l == MODEL_X2_NZ_T;
+    if (l == MODEL_X2_ND || l == MODEL_X2_ND_T)
+        return qmar_tensor_create(view, 2, QMAR_INT8, transposed ? tstrides : NULL, 0,
+                                  QMAR_FORMAT_ND, transposed ? tdims : view, 2, data);
+    int64_t h = transposed ? n : k, w = transposed ? k : n;
+    int64_t nz[4] = {(w + 31) / 32, (h + 15) / 16, 16, 32};
+    return qmar_tensor_create(view, 2, QMAR_INT8, transposed ? tstrides : NULL, 0,
+                              QMAR_FORMAT_FRACTAL_NZ, nz, 4, data);
+}
+
+/* x1's and output's views; a differing rank flips between (s, k) and (1, s, k) (same data). */
+static uint64_t matrix_dims(const scenario *sc, int differ, int64_t last, int64_t *dims)
+{
+    int64_t b = sc->b > 0 ? sc->b : 1;
+    if ((sc->b > 0) != differ) {
+        dims[0] = b;
+        dims[1] = sc->s;
+        dims[2] = last;
+        return 3;
+    }
+    dims[0] = b * sc->s;
+    dims[1] = last;
+    return 2;
+}
+
+static void make_tensors(world *w, int32_t r)
+{
+    const scenario *sc = w->sc;
+    rank_data *d = &w->rank[r];
+    int64_t k = sc->k, n = sc->n, m = w->m;
+    int differ = r == w->differ_rank && sc->op_case != 3;
+    int64_t x1d[3], outd[3], bd[1] = {n}, pd[1] = {m}, rowd[2] = {1, n}, oned[1] = {1};
+    uint64_t nd = matrix_dims(sc, differ, k, x1d);
+    matrix_dims(sc, differ, n, outd);
+    d->t[0] = nd_tensor(x1d, nd, QMAR_INT8, d->x1);
+    d->t[1] = x2_tensor(sc->x2_layout, k, n, d->x2_stored);
+    d->t[2] = sc->bias ? nd_tensor(bd, 1, QMAR_INT32, d->bias) : NULL;
+    d->t[3] = sc->x3 == X3_NONE ? NULL
+              : nd_tensor(outd, nd, sc->y, sc->x3 == X3_ALIASES_OUTPUT ? d->out : d->x3);
+    d->t[4] = sc->scale_shape == SCALE_ONE ? nd_tensor(oned, 1, dequant_dtype(sc), d->dequant)
+              : sc->scale_shape == SCALE_N ? nd_tensor(bd, 1, dequant_dtype(sc), d->dequant)
+                                           : nd_tensor(rowd, 2, dequant_dtype(sc), d->dequant);
+    d->t[5] = has_pertoken(sc) ? nd_tensor(pd, 1, QMAR_FLOAT, d->pertoken) : NULL;
+    if (sc->op_case == 3) {
+        uint16_t *s1 = d->s1 != NULL ? d->s1 : w->s1;
+        d->t[6] = sc->comm_scale_row ? nd_tensor(rowd, 2, sc->y, s1) : nd_tensor(bd, 1, sc->y, s1);
+        d->t[7] = sc->comm_scale_row ? nd_tensor(rowd, 2, sc->y, w->s2)
+                                     : nd_tensor(bd, 1, sc->y, w->s2);
+    }
+    d->t[8] = nd_tensor(outd, nd, sc->y, d->out);
+}
+
+/* ---- the library, one thread per rank ------------------------------------------------------ */
+
+typedef struct rank_job {
+    world *w;
+    int32_t r;
+} rank_job;
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void *rank_main(void *arg)
+{
+    rank_job *job = arg;
+    world *w = job->w;
+    rank_data *d = &w->rank[job->r];
+    char group[QMAR_GROUP_NAME_MAX];
+    uint64_t ws_size = 0;
+    qmar_executor *ex = NULL;
+    qmar_comm_get_name(w->comm[job->r], group);
+    qmar_tensor **t = d->t;
+    qmar_status st = qmar_quant_matmul_all_reduce_v3_get_workspace_size(
+        t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], group, "sum", 0, 1, t[8], &ws_size, &ex);
+    if (st == QMAR_SUCCESS) {
+        void *ws = malloc(ws_size ? ws_size : 1);
+        double t0 = now_seconds();
+        st = qmar_quant_matmul_all_reduce_v3(ws, ws_size, ex, NULL);
+        w->seconds[job->r] = now_seconds() - t0;
+        free(ws);
+    }
+    w->res->status[job->r] = st;
+    if (st != QMAR_SUCCESS && w->res->reason[0] == '\0')
+        snprintf(w->res->reason, sizeof w->res->reason, "rank %d: %s", (int)job->r,
+                 qmar_last_error());
+    return NULL;
+}
+
+static void run_library(world *w)
+{
+    pthread_t th[QMAR_COMM_MAX_RANKS];
+    rank_job jobs[QMAR_COMM_MAX_RANKS];
+    int32_t R = w->sc->ranks;
+    for (int32_t r = 0; r < R; r++) {
+        jobs[r] = (rank_job){w, r};
+        if (r == w->stall_rank)
+            w->res->status[r] = QMAR_SUCCESS; /* never arrives */
+        else
+            pthread_create(&th[r], NULL, rank_main, &jobs[r]);
+    }
+    for (int32_t r = 0; r < R; r++)
+        if (r != w->stall_rank)
+            pthread_join(th[r], NULL);
+}
+
+/* ---- the model and the comparison ---------------------------------------------------------- */
+
+static void run_model(world *w)
+{
+    const scenario *sc = w->sc;
+    model_rank_in in[QMAR_COMM_MAX_RANKS];
+    uint16_t *outs[QMAR_COMM_MAX_RANKS];
+    for (int32_t r = 0; r < sc->ranks; r++) {
+        rank_data *d = &w->rank[r];
+        /* The model reads x2 out of the stored bytes itself, independently of the library. */
+        model_x2_from_stored(sc->x2_layout, d->x2_stored, sc->k, sc->n, d->x2_logical);
+        qmar_dtype dq = dequant_dtype(sc);
+        in[r] = (model_rank_in){
+            .x1 = d->x1, .x2 = d->x2_logical, .bias = sc->bias ? d->bias : NULL,
+            .scale_w64 = dq == QMAR_UINT64 ? d->dequant : NULL,
+            .scale_f32 = dq == QMAR_FLOAT ? d->dequant : NULL,
+            .scale_bf16 = dq == QMAR_BF16 ? d->dequant : NULL,
+            .pertoken = has_pertoken(sc) ? d->pertoken : NULL,
+            .x3 = sc->x3 == X3_NONE ? NULL : sc->x3 == X3_ALIASES_OUTPUT ? d->model_out : d->x3,
+        };
+        outs[r] = d->model_out;
+    }
+    model_op op = {.ranks = sc->ranks, .m = w->m, .k = sc->k, .n = sc->n, .y = sc->y,
+                   .scale_count = sc->scale_shape == SCALE_ONE ? 1 : sc->n,
+                   .s1 = sc->op_case == 3 ? w->s1 : NULL, .s2 = sc->op_case == 3 ? w->s2 : NULL,
+                   .rank = in};
+    model_quant_matmul_all_reduce_v3(&op, outs);
+}
+
+static int is_nan_y(uint16_t h, qmar_dtype y)
+{
+    return y == QMAR_BF16 ? (h & 0x7FFF) > 0x7F80 : (h & 0x7FFF) > 0x7C00;
+}
+
+static int64_t count_wrong(const uint16_t *got, const uint16_t *want, int64_t cells, qmar_dtype y)
+{
+    int64_t wrong = 0;
+    for (int64_t c = 0; c < cells; c++)
+        wrong += got[c] != want[c] && !(is_nan_y(got[c], y) && is_nan_y(want[c], y));
+    return wrong;
+}
+
+int harness_run(const scenario *sc, int32_t stall_rank, int32_t differ_rank, int64_t timeout_ms,
+                harness_result *res)
+{
+    world *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return -1;
+    memset(res, 0, sizeof *res);
+    /* A transposed view with k == 1 or n == 1 is also contiguous, and contiguity wins
+     * (spec/validation.md, question 8): such an NZ weight must be the NZ of (k, n). */
+    scenario norm = *sc;
+    if (norm.x2_layout == MODEL_X2_NZ_T && (norm.k == 1 || norm.n == 1))
+        norm.x2_layout = MODEL_X2_NZ;
+    sc = &norm;
+    w->sc = sc;
+    w->m = (sc->b > 0 ? sc->b : 1) * sc->s;
+    w->stall_rank = stall_rank;
+    w->differ_rank = differ_rank;
+    w->res = res;
+    uint64_t st = sc->seed;
+    int ok = qmar_comm_init_all(sc->ranks, w->comm) == QMAR_SUCCESS;
+    w->s1 = malloc((size_t)sc->n * 2);
+    w->s2 = malloc((size_t)sc->n * 2);
+    for (int64_t j = 0; ok && j < sc->n; j++) {
+        w->s1[j] = gen_y(&st, sc->y, sc->data_mode, 4, 4);
+        w->s2[j] = gen_y(&st, sc->y, sc->data_mode, 2, 4);
+    }
+    for (int32_t r = 0; ok && r < sc->ranks; r++) {
+        ok = rank_alloc(&w->rank[r], w->m, sc->k, sc->n, x2_stored_size(sc->x2_layout, sc->k, sc->n));
+        if (ok)
+            fill_rank(sc, &w->rank[r], w->m, &st);
+        if (ok && r == differ_rank && sc->op_case == 3) {
+            w->rank[r].s1 = malloc((size_t)sc->n * 2);
+            ok = w->rank[r].s1 != NULL;
+            if (ok) {
+                memcpy(w->rank[r].s1, w->s1, (size_t)sc->n * 2);
+                w->rank[r].s1[sc->n - 1] ^= 1; /* one bit */
+            }
+        }
+        if (ok && timeout_ms > 0)
+            qmar_comm_set_timeout_ms(w->comm[r], timeout_ms);
+    }
+    for (int32_t r = 0; ok && r < sc->ranks; r++)
+        make_tensors(w, r);
+    if (ok) {
+        run_library(w);
+        run_model(w);
+        for (int32_t r = 0; r < sc->ranks; r++) {
+            res->wrong[r] = count_wrong(w->rank[r].out, w->rank[r].model_out, w->m * sc->n, sc->y);
+            if (w->seconds[r] > res->seconds)
+                res->seconds = w->seconds[r];
+        }
+    }
+    for (int32_t r = 0; r < sc->ranks; r++) {
+        rank_free(&w->rank[r]);
+        if (w->comm[r] != NULL)
+            qmar_comm_destroy(w->comm[r]);
+    }
+    free(w->s1);
+    free(w->s2);
+    free(w);
+    return ok ? 0 : -1;
+}
+
+void harness_describe(const scenario *sc, char *buf, int len)
+{
+    static const char *layouts[] = {"nd", "nd-t", "nz", "nz-t"};
+    static const char *x3s[] = {"no-x3", "x3", "x3=out"};
+    static const char *scales[] = {"(1)", "(n)", "(1,n)"};
+    snprintf(buf, (size_t)len,
+             "case%d%s %s R=%d x1=%s(%lld,%lld,%lld) n=%lld x2=%s %s %s dequant%s%s mode=%d "
+             "seed=%llu",
+             (int)sc->op_case, sc->op_case == 3 && sc->case3_pertoken ? "+pertoken" : "",
+             sc->y == QMAR_BF16 ? "bf16" : "fp16", (int)sc->ranks, sc->b > 0 ? "3d" : "2d",
+             (long long)sc->b, (long long)sc->s, (long long)sc->k, (long long)sc->n,
+             layouts[sc->x2_layout], sc->bias ? "bias" : "no-bias", x3s[sc->x3],
+             scales[sc->scale_shape], sc->comm_scale_row ? " comm(1,n)" : "", (int)sc->data_mode,
+             (unsigned long long)sc->seed);
+}

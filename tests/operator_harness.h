@@ -1,0 +1,48 @@
+/* Shared by the operator tests (and later the fuzzers and the demo): builds every rank's inputs of
+ * one scenario, runs the library with one thread per rank on the in-process communicator, runs
+ * the integer-exact model on the same inputs, and compares every rank's output bit for bit. */
+#ifndef QMAR_TESTS_OPERATOR_HARNESS_H
+#define QMAR_TESTS_OPERATOR_HARNESS_H
+#include <stdint.h>
+
+#include "model.h"
+#include "qmar/qmar.h"
+
+enum harness_x3 { X3_NONE, X3_SEPARATE, X3_ALIASES_OUTPUT };
+enum harness_scale_shape { SCALE_ONE, SCALE_N, SCALE_ROW_N }; /* (1), (n), (1, n) */
+
+/* What one run looks like; the data come from `seed`. */
+typedef struct scenario {
+    int32_t ranks;
+    int32_t op_case;   /* 1, 2 or 3 */
+    int32_t case3_pertoken; /* case 3 with pertoken too */
+    qmar_dtype y;
+    int64_t b, s, k, n; /* x1 is (b, s, k) when b > 0, else (s, k); m = b*s or s */
+    model_x2_layout x2_layout;
+    int32_t bias;
+    int32_t x3;         /* enum harness_x3 */
+    int32_t scale_shape; /* enum harness_scale_shape */
+    int32_t comm_scale_row; /* comm scales as (1, n) instead of (n) */
+    uint64_t seed;
+    int32_t data_mode;  /* 0 random, 1 extremes (int8 +-127/-128), 2 special floats heavy */
+} scenario;
+
+typedef struct harness_result {
+    qmar_status status[QMAR_COMM_MAX_RANKS];
+    int64_t wrong[QMAR_COMM_MAX_RANKS]; /* elements that differ from the model (NaN == NaN) */
+    double seconds;                      /* wall time of the slowest rank's Run */
+    char reason[256];                    /* first failing rank's qmar_last_error() */
+} harness_result;
+
+/* Runs the scenario. Returns 0 when it could be set up (the result says how it went). Faults:
+ * stall_rank >= 0 makes that rank never call Run; differ_rank >= 0 gives that rank different
+ * comm scales (case 3) or a different n (others). timeout_ms > 0 overrides the comm timeout. */
+int harness_run(const scenario *sc, int32_t stall_rank, int32_t differ_rank, int64_t timeout_ms,
+                harness_result *res);
+
+/* One line describing the scenario, for failure messages. */
+void harness_describe(const scenario *sc, char *buf, int len);
+
+/* Deterministic 64-bit generator (splitmix64). */
+uint64_t harness_next(uint64_t *state);
+#endif
