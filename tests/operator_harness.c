@@ -76,16 +76,14 @@ typedef struct rank_data {
     qmar_tensor *t[9];
 } rank_data;
 
-typedef struct world {
-    const scenario *sc;
+struct harness_world {
+    scenario sc;        /* normalised copy */
     int64_t m;
     uint16_t *s1, *s2;  /* the same on every rank, except a differing rank's s1 */
     rank_data rank[QMAR_COMM_MAX_RANKS];
-    qmar_comm *comm[QMAR_COMM_MAX_RANKS];
-    int32_t stall_rank, differ_rank;
-    harness_result *res;
-    double seconds[QMAR_COMM_MAX_RANKS];
-} world;
+    int32_t differ_rank;
+};
+typedef struct harness_world world;
 
 static int has_pertoken(const scenario *sc)
 {
@@ -229,7 +227,7 @@ static uint64_t matrix_dims(const scenario *sc, int differ, int64_t last, int64_
 
 static void make_tensors(world *w, int32_t r)
 {
-    const scenario *sc = w->sc;
+    const scenario *sc = &w->sc;
     rank_data *d = &w->rank[r];
     int64_t k = sc->k, n = sc->n, m = w->m;
     int differ = r == w->differ_rank && sc->op_case != 3;
@@ -254,12 +252,7 @@ static void make_tensors(world *w, int32_t r)
     d->t[8] = nd_tensor(outd, nd, sc->y, d->out);
 }
 
-/* ---- the library, one thread per rank ------------------------------------------------------ */
-
-typedef struct rank_job {
-    world *w;
-    int32_t r;
-} rank_job;
+/* ---- the library ---------------------------------------------------------------------------- */
 
 static double now_seconds(void)
 {
@@ -268,54 +261,74 @@ static double now_seconds(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+qmar_status harness_run_rank(harness_world *w, int32_t r, const char *group, double *seconds)
+{
+    qmar_tensor **t = w->rank[r].t;
+    uint64_t ws_size = 0;
+    qmar_executor *ex = NULL;
+    *seconds = 0;
+    qmar_status st = qmar_quant_matmul_all_reduce_v3_get_workspace_size(
+        t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], group, "sum", 0, 1, t[8], &ws_size, &ex);
+    if (st != QMAR_SUCCESS)
+        return st;
+    void *ws = malloc(ws_size ? ws_size : 1);
+    double t0 = now_seconds();
+    st = qmar_quant_matmul_all_reduce_v3(ws, ws_size, ex, NULL);
+    *seconds = now_seconds() - t0;
+    free(ws);
+    return st;
+}
+
+/* In-process run: one thread per rank. */
+typedef struct threads_run {
+    world *w;
+    qmar_comm *comm[QMAR_COMM_MAX_RANKS];
+    int32_t stall_rank;
+    harness_result *res;
+    double seconds[QMAR_COMM_MAX_RANKS];
+} threads_run;
+
+typedef struct rank_job {
+    threads_run *run;
+    int32_t r;
+} rank_job;
+
 static void *rank_main(void *arg)
 {
     rank_job *job = arg;
-    world *w = job->w;
-    rank_data *d = &w->rank[job->r];
+    threads_run *run = job->run;
     char group[QMAR_GROUP_NAME_MAX];
-    uint64_t ws_size = 0;
-    qmar_executor *ex = NULL;
-    qmar_comm_get_name(w->comm[job->r], group);
-    qmar_tensor **t = d->t;
-    qmar_status st = qmar_quant_matmul_all_reduce_v3_get_workspace_size(
-        t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], group, "sum", 0, 1, t[8], &ws_size, &ex);
-    if (st == QMAR_SUCCESS) {
-        void *ws = malloc(ws_size ? ws_size : 1);
-        double t0 = now_seconds();
-        st = qmar_quant_matmul_all_reduce_v3(ws, ws_size, ex, NULL);
-        w->seconds[job->r] = now_seconds() - t0;
-        free(ws);
-    }
-    w->res->status[job->r] = st;
-    if (st != QMAR_SUCCESS && w->res->reason[0] == '\0')
-        snprintf(w->res->reason, sizeof w->res->reason, "rank %d: %s", (int)job->r,
+    qmar_comm_get_name(run->comm[job->r], group);
+    qmar_status st = harness_run_rank(run->w, job->r, group, &run->seconds[job->r]);
+    run->res->status[job->r] = st;
+    if (st != QMAR_SUCCESS && run->res->reason[0] == '\0')
+        snprintf(run->res->reason, sizeof run->res->reason, "rank %d: %s", (int)job->r,
                  qmar_last_error());
     return NULL;
 }
 
-static void run_library(world *w)
+static void run_threads(threads_run *run)
 {
     pthread_t th[QMAR_COMM_MAX_RANKS];
     rank_job jobs[QMAR_COMM_MAX_RANKS];
-    int32_t R = w->sc->ranks;
+    int32_t R = run->w->sc.ranks;
     for (int32_t r = 0; r < R; r++) {
-        jobs[r] = (rank_job){w, r};
-        if (r == w->stall_rank)
-            w->res->status[r] = QMAR_SUCCESS; /* never arrives */
+        jobs[r] = (rank_job){run, r};
+        if (r == run->stall_rank)
+            run->res->status[r] = QMAR_SUCCESS; /* never arrives */
         else
             pthread_create(&th[r], NULL, rank_main, &jobs[r]);
     }
     for (int32_t r = 0; r < R; r++)
-        if (r != w->stall_rank)
+        if (r != run->stall_rank)
             pthread_join(th[r], NULL);
 }
 
 /* ---- the model and the comparison ---------------------------------------------------------- */
 
-static void run_model(world *w)
+void harness_model(harness_world *w)
 {
-    const scenario *sc = w->sc;
+    const scenario *sc = &w->sc;
     model_rank_in in[QMAR_COMM_MAX_RANKS];
     uint16_t *outs[QMAR_COMM_MAX_RANKS];
     for (int32_t r = 0; r < sc->ranks; r++) {
@@ -353,66 +366,120 @@ static int64_t count_wrong(const uint16_t *got, const uint16_t *want, int64_t ce
     return wrong;
 }
 
-int harness_run(const scenario *sc, int32_t stall_rank, int32_t differ_rank, int64_t timeout_ms,
-                harness_result *res)
+/* Rank r's data come from its own stream, so any process can rebuild any rank's inputs. */
+static uint64_t rank_stream(uint64_t seed, int32_t r)
 {
-    world *w = calloc(1, sizeof *w);
-    if (w == NULL)
-        return -1;
-    memset(res, 0, sizeof *res);
-    /* A transposed view with k == 1 or n == 1 is also contiguous, and contiguity wins
-     * (spec/validation.md, question 8): such an NZ weight must be the NZ of (k, n). */
-    scenario norm = *sc;
-    if (norm.x2_layout == MODEL_X2_NZ_T && (norm.k == 1 || norm.n == 1))
-        norm.x2_layout = MODEL_X2_NZ;
-    sc = &norm;
-    w->sc = sc;
-    w->m = (sc->b > 0 ? sc->b : 1) * sc->s;
-    w->stall_rank = stall_rank;
-    w->differ_rank = differ_rank;
-    w->res = res;
+    return seed ^ ((uint64_t)(r + 1) * 0xD1B54A32D192ED03u);
+}
+
+static int build_scales(world *w)
+{
+    const scenario *sc = &w->sc;
     uint64_t st = sc->seed;
-    int ok = qmar_comm_init_all(sc->ranks, w->comm) == QMAR_SUCCESS;
     w->s1 = malloc((size_t)sc->n * 2);
     w->s2 = malloc((size_t)sc->n * 2);
-    for (int64_t j = 0; ok && j < sc->n; j++) {
+    if (w->s1 == NULL || w->s2 == NULL)
+        return 0;
+    for (int64_t j = 0; j < sc->n; j++) {
         w->s1[j] = gen_y(&st, sc->y, sc->data_mode, 4, 4);
         w->s2[j] = gen_y(&st, sc->y, sc->data_mode, 2, 4);
     }
+    return 1;
+}
+
+/* A differing rank in case 3 has its own s1, one bit away from everyone else's. */
+static int make_differing_s1(world *w, rank_data *d)
+{
+    int64_t n = w->sc.n;
+    d->s1 = malloc((size_t)n * 2);
+    if (d->s1 == NULL)
+        return 0;
+    memcpy(d->s1, w->s1, (size_t)n * 2);
+    d->s1[n - 1] ^= 1;
+    return 1;
+}
+
+harness_world *harness_build(const scenario *sc, int32_t differ_rank)
+{
+    world *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return NULL;
+    /* A transposed view with k == 1 or n == 1 is also contiguous, and contiguity wins
+     * (spec/validation.md, question 8): such an NZ weight must be the NZ of (k, n). */
+    w->sc = *sc;
+    if (w->sc.x2_layout == MODEL_X2_NZ_T && (sc->k == 1 || sc->n == 1))
+        w->sc.x2_layout = MODEL_X2_NZ;
+    sc = &w->sc;
+    w->m = (sc->b > 0 ? sc->b : 1) * sc->s;
+    w->differ_rank = differ_rank;
+    int ok = build_scales(w);
     for (int32_t r = 0; ok && r < sc->ranks; r++) {
-        ok = rank_alloc(&w->rank[r], w->m, sc->k, sc->n, x2_stored_size(sc->x2_layout, sc->k, sc->n));
+        uint64_t st = rank_stream(sc->seed, r);
+        ok = rank_alloc(&w->rank[r], w->m, sc->k, sc->n,
+                        x2_stored_size(sc->x2_layout, sc->k, sc->n));
         if (ok)
             fill_rank(sc, &w->rank[r], w->m, &st);
-        if (ok && r == differ_rank && sc->op_case == 3) {
-            w->rank[r].s1 = malloc((size_t)sc->n * 2);
-            ok = w->rank[r].s1 != NULL;
-            if (ok) {
-                memcpy(w->rank[r].s1, w->s1, (size_t)sc->n * 2);
-                w->rank[r].s1[sc->n - 1] ^= 1; /* one bit */
-            }
-        }
-        if (ok && timeout_ms > 0)
-            qmar_comm_set_timeout_ms(w->comm[r], timeout_ms);
+        if (ok && r == differ_rank && sc->op_case == 3)
+            ok = make_differing_s1(w, &w->rank[r]);
     }
     for (int32_t r = 0; ok && r < sc->ranks; r++)
         make_tensors(w, r);
-    if (ok) {
-        run_library(w);
-        run_model(w);
-        for (int32_t r = 0; r < sc->ranks; r++) {
-            res->wrong[r] = count_wrong(w->rank[r].out, w->rank[r].model_out, w->m * sc->n, sc->y);
-            if (w->seconds[r] > res->seconds)
-                res->seconds = w->seconds[r];
-        }
+    if (!ok) {
+        harness_free(w);
+        return NULL;
     }
-    for (int32_t r = 0; r < sc->ranks; r++) {
+    return w;
+}
+
+void harness_free(harness_world *w)
+{
+    if (w == NULL)
+        return;
+    for (int32_t r = 0; r < w->sc.ranks; r++)
         rank_free(&w->rank[r]);
-        if (w->comm[r] != NULL)
-            qmar_comm_destroy(w->comm[r]);
-    }
     free(w->s1);
     free(w->s2);
     free(w);
+}
+
+int64_t harness_wrong(const harness_world *w, int32_t r)
+{
+    return count_wrong(w->rank[r].out, w->rank[r].model_out, w->m * w->sc.n, w->sc.y);
+}
+
+const uint16_t *harness_output(const harness_world *w, int32_t r)
+{
+    return w->rank[r].out;
+}
+
+int64_t harness_m(const harness_world *w)
+{
+    return w->m;
+}
+
+int harness_run(const scenario *sc, int32_t stall_rank, int32_t differ_rank, int64_t timeout_ms,
+                harness_result *res)
+{
+    memset(res, 0, sizeof *res);
+    threads_run run = {.stall_rank = stall_rank, .res = res};
+    run.w = harness_build(sc, differ_rank);
+    if (run.w == NULL)
+        return -1;
+    int ok = qmar_comm_init_all(sc->ranks, run.comm) == QMAR_SUCCESS;
+    for (int32_t r = 0; ok && timeout_ms > 0 && r < sc->ranks; r++)
+        qmar_comm_set_timeout_ms(run.comm[r], timeout_ms);
+    if (ok) {
+        run_threads(&run);
+        harness_model(run.w);
+        for (int32_t r = 0; r < sc->ranks; r++) {
+            res->wrong[r] = harness_wrong(run.w, r);
+            if (run.seconds[r] > res->seconds)
+                res->seconds = run.seconds[r];
+        }
+        for (int32_t r = 0; r < sc->ranks; r++)
+            qmar_comm_destroy(run.comm[r]);
+    }
+    harness_free(run.w);
     return ok ? 0 : -1;
 }
 

@@ -40,6 +40,21 @@ typedef struct harness_result {
 int harness_run(const scenario *sc, int32_t stall_rank, int32_t differ_rank, int64_t timeout_ms,
                 harness_result *res);
 
+/* The same in pieces, for drivers that run ranks elsewhere (e.g. one MPI process per rank). */
+typedef struct harness_world harness_world;
+/* Every rank's inputs and descriptors; rank r's data depend only on (seed, r). NULL if out of
+ * memory. differ_rank as for harness_run. */
+harness_world *harness_build(const scenario *sc, int32_t differ_rank);
+/* Plans and runs rank r on `group`; returns the status of whichever step failed. */
+qmar_status harness_run_rank(harness_world *w, int32_t r, const char *group, double *seconds);
+/* The model's output for every rank (after the library ran: x3 may alias the output). */
+void harness_model(harness_world *w);
+/* Elements of rank r's library output that differ from the model (NaN == NaN). */
+int64_t harness_wrong(const harness_world *w, int32_t r);
+const uint16_t *harness_output(const harness_world *w, int32_t r);
+int64_t harness_m(const harness_world *w);
+void harness_free(harness_world *w);
+
 /* One line describing the scenario, for failure messages. */
 void harness_describe(const scenario *sc, char *buf, int len);
 
