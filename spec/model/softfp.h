@@ -1,0 +1,64 @@
+/* softfp — IEEE-754 binary32 / binary16 / bfloat16 arithmetic on raw bits, integers only.
+ *
+ * Part of the integer-exact reference model (spec/numerics.md §8). Every rounding the contract
+ * names is done here on integer significands and exponents, so the model cannot inherit a host
+ * FPU's quirks (FTZ/DAZ, contraction, excess precision). The idea:
+ *   decode bits -> an exact value (msf_num) -> exact product / sum / quotient -> round once.
+ * Rounding is always round-to-nearest, ties to even, with gradual underflow and overflow to ±inf
+ * (numerics.md "Notation"). NaN results are the format's canonical quiet NaN; the contract only
+ * asks that NaN meet NaN, never for a payload. */
+#ifndef QMAR_SPEC_MODEL_SOFTFP_H
+#define QMAR_SPEC_MODEL_SOFTFP_H
+
+#include <stdint.h>
+
+/* Exact intermediates need more than 64 bits (a 24x24-bit product shifted for alignment, a
+ * 64-bit-scaled quotient). __extension__ keeps -pedantic builds quiet about the GNU type. */
+__extension__ typedef unsigned __int128 msf_u128;
+
+/* A binary interchange format: exponent field width and stored fraction width. */
+typedef struct msf_fmt {
+    int ebits;
+    int mbits;
+} msf_fmt;
+
+extern const msf_fmt MSF_FP32; /* 8, 23 */
+extern const msf_fmt MSF_FP16; /* 5, 10 */
+extern const msf_fmt MSF_BF16; /* 8, 7  */
+
+typedef enum msf_kind { MSF_FINITE, MSF_INF, MSF_NAN } msf_kind;
+
+/* An exact (unrounded) value. FINITE: |value| = mag * 2^exp, mag == 0 being a zero whose sign is
+ * neg. sticky != 0 says the true magnitude lies strictly between mag*2^exp and (mag+1)*2^exp; only
+ * msf_div produces it, and only msf_round consumes it. */
+typedef struct msf_num {
+    msf_kind kind;
+    int neg;
+    msf_u128 mag;
+    int32_t exp;
+    int sticky;
+} msf_num;
+
+/* Bits -> exact value. Subnormals decode to their true value (no DAZ). */
+msf_num msf_decode(msf_fmt f, uint32_t bits);
+/* Exact value -> bits of format f: RNE, subnormals kept, overflow to ±inf, canonical NaN. */
+uint32_t msf_round(msf_fmt f, msf_num x);
+
+/* Exact arithmetic with IEEE special-value rules. Operands must have sticky == 0 (decoded values
+ * or msf_from_int results). msf_mul needs the product of the mags below 2^126; msf_add and
+ * msf_div need each mag below 2^25 (every decoded value of the three formats qualifies). */
+msf_num msf_mul(msf_num a, msf_num b);
+msf_num msf_add(msf_num a, msf_num b); /* exact up to rounding to <= 24 bits, see softfp.c */
+msf_num msf_div(msf_num a, msf_num b); /* quotient to >= 40 bits plus sticky: rounds exactly */
+msf_num msf_from_int(int64_t v);
+
+/* Round to an integral value of the same format, ties to even (rint). NaN -> NaN, ±inf and ±0
+ * unchanged, -0.4 -> -0. */
+uint32_t msf_rint(msf_fmt f, uint32_t bits);
+/* Integral value of bits clamped to [lo, hi]; NaN -> 0, +inf -> hi, -inf -> lo. A non-integral
+ * value is truncated toward zero (callers pass msf_rint results). Needs -2^62 <= lo <= hi <= 2^62. */
+int64_t msf_to_int_clamped(msf_fmt f, uint32_t bits, int64_t lo, int64_t hi);
+/* sat8 of numerics.md: clamp to [-128, 127], NaN -> 0, ±inf -> 127 / -128. */
+int32_t msf_sat8(msf_fmt f, uint32_t bits);
+
+#endif
