@@ -52,6 +52,8 @@ void harness_model(harness_world *w);
 /* Elements of rank r's library output that differ from the model (NaN == NaN). */
 int64_t harness_wrong(const harness_world *w, int32_t r);
 const uint16_t *harness_output(const harness_world *w, int32_t r);
+/* Puts rank r's output back to its state before Run (it holds x3 when x3 aliases it). */
+void harness_reset_output(harness_world *w, int32_t r);
 int64_t harness_m(const harness_world *w);
 void harness_free(harness_world *w);
 
