@@ -39,4 +39,35 @@ static inline void qmar__sum_requant(const int8_t *const *rows, int32_t nranks, 
             out[c] = qmar__requant(s, ratio[j]);
         }
 }
+/* What a backend applies to this rank's chunk once it holds every rank's copy of it: parts[r] is
+ * rank r's copy of the chunk's `rows` rows; the result goes to out. Backends move bytes, these
+ * do the arithmetic, so every backend produces the same bits. */
+typedef void (*qmar__chunk_reduce)(const char *const *parts, int32_t nranks, int64_t rows,
+                                   const void *ctx, char *out);
+
+typedef struct qmar__y_reduce_ctx {
+    int64_t n;
+    int32_t y;
+} qmar__y_reduce_ctx;
+
+/* §4 on a chunk of Y rows; ctx is a qmar__y_reduce_ctx. */
+static inline void qmar__reduce_y_chunk(const char *const *parts, int32_t nranks, int64_t rows,
+                                        const void *ctx, char *out)
+{
+    const qmar__y_reduce_ctx *c = ctx;
+    qmar__reduce_y((const uint16_t *const *)parts, nranks, rows * c->n, c->y, (uint16_t *)out);
+}
+
+typedef struct qmar__lowbit_ctx {
+    int64_t n;
+    const float *ratio;
+} qmar__lowbit_ctx;
+
+/* §5.2-5.3 on a chunk of int8 rows; ctx is a qmar__lowbit_ctx. */
+static inline void qmar__sum_requant_chunk(const char *const *parts, int32_t nranks,
+                                           int64_t rows, const void *ctx, char *out)
+{
+    const qmar__lowbit_ctx *c = ctx;
+    qmar__sum_requant((const int8_t *const *)parts, nranks, rows, c->n, c->ratio, (int8_t *)out);
+}
 #endif

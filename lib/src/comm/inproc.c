@@ -96,44 +96,40 @@ static void gather_chunks(qmar_comm *comm, void *mine, int64_t m, int64_t row_by
     }
 }
 
-static qmar_status inproc_allreduce_y(qmar_comm *comm, const uint16_t *e, uint16_t *out,
-                                      int64_t m, int64_t n, int32_t y)
+/* Reduce-scatter then all-gather through shared memory: each rank reduces its chunk of rows from
+ * every rank's src straight into its own dst, then copies the other chunks from its peers' dst. */
+static qmar_status reduce_rows(qmar_comm *comm, const char *src, char *dst, int64_t m,
+                               int64_t row_bytes, qmar__chunk_reduce reduce, const void *ctx)
 {
     qmar__inproc_group *g = group_of(comm);
-    post(comm, e, out);
+    post(comm, src, dst);
     qmar_status st = barrier(comm);
     if (st != QMAR_SUCCESS)
         return st;
     int64_t lo, hi;
     qmar__chunk(m, g->size, comm->rank, &lo, &hi);
-    const uint16_t *rows[QMAR_COMM_MAX_RANKS];
+    const char *parts[QMAR_COMM_MAX_RANKS];
     for (int32_t r = 0; r < g->size; r++)
-        rows[r] = (const uint16_t *)g->posted[r][0] + lo * n;
-    qmar__reduce_y(rows, g->size, (hi - lo) * n, y, out + lo * n); /* reduce-scatter */
+        parts[r] = (const char *)g->posted[r][0] + lo * row_bytes;
+    reduce(parts, g->size, hi - lo, ctx, dst + lo * row_bytes);
     if ((st = barrier(comm)) != QMAR_SUCCESS)
         return st;
-    gather_chunks(comm, out, m, n * (int64_t)sizeof *out); /* all-gather */
-    return barrier(comm);
+    gather_chunks(comm, dst, m, row_bytes);
+    return barrier(comm); /* peers may still be copying from dst */
+}
+
+static qmar_status inproc_allreduce_y(qmar_comm *comm, const uint16_t *e, uint16_t *out,
+                                      int64_t m, int64_t n, int32_t y)
+{
+    qmar__y_reduce_ctx ctx = {n, y};
+    return reduce_rows(comm, (const char *)e, (char *)out, m, n * 2, qmar__reduce_y_chunk, &ctx);
 }
 
 static qmar_status inproc_lowbit_allreduce(qmar_comm *comm, const int8_t *q1, int8_t *q2,
                                            int64_t m, int64_t n, const float *ratio)
 {
-    qmar__inproc_group *g = group_of(comm);
-    post(comm, q1, q2);
-    qmar_status st = barrier(comm);
-    if (st != QMAR_SUCCESS)
-        return st;
-    int64_t lo, hi;
-    qmar__chunk(m, g->size, comm->rank, &lo, &hi);
-    const int8_t *rows[QMAR_COMM_MAX_RANKS];
-    for (int32_t r = 0; r < g->size; r++)
-        rows[r] = (const int8_t *)g->posted[r][0] + lo * n;
-    qmar__sum_requant(rows, g->size, hi - lo, n, ratio, q2 + lo * n); /* all-to-all + sum */
-    if ((st = barrier(comm)) != QMAR_SUCCESS)
-        return st;
-    gather_chunks(comm, q2, m, n); /* all-gather */
-    return barrier(comm);
+    qmar__lowbit_ctx ctx = {n, ratio};
+    return reduce_rows(comm, (const char *)q1, (char *)q2, m, n, qmar__sum_requant_chunk, &ctx);
 }
 
 static void inproc_release(qmar_comm *comm)

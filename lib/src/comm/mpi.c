@@ -127,9 +127,6 @@ static qmar_status mpi_allgather(qmar_comm *c, const void *mine, uint64_t len, v
 
 /* One round of an all-reduce over rows [0, rows) of `src` (row_bytes each): all-to-all of row
  * chunks, `reduce` of this rank's chunk, all-gather of the reduced chunks into dst. */
-typedef void (*chunk_reduce)(const char *const *parts, int32_t nranks, int64_t rows,
-                             const void *ctx, char *out);
-
 typedef struct round_layout {
     int counts[QMAR_COMM_MAX_RANKS], displs[QMAR_COMM_MAX_RANKS];
     int mine_counts[QMAR_COMM_MAX_RANKS], mine_displs[QMAR_COMM_MAX_RANKS];
@@ -152,7 +149,7 @@ static void layout_round(const qmar_comm *c, int64_t rows, int64_t row_bytes, ro
 }
 
 static qmar_status reduce_round(qmar_comm *c, const char *src, char *dst, int64_t rows,
-                                int64_t row_bytes, chunk_reduce reduce, const void *ctx)
+                                int64_t row_bytes, qmar__chunk_reduce reduce, const void *ctx)
 {
     mpi_state *s = state_of(c);
     round_layout l;
@@ -183,7 +180,7 @@ static qmar_status reduce_round(qmar_comm *c, const char *src, char *dst, int64_
 
 /* Splits m rows into rounds of about ROUND_BYTES and runs reduce_round on each. */
 static qmar_status reduce_rows(qmar_comm *c, const char *src, char *dst, int64_t m,
-                               int64_t row_bytes, chunk_reduce reduce, const void *ctx)
+                               int64_t row_bytes, qmar__chunk_reduce reduce, const void *ctx)
 {
     if (row_bytes > INT_MAX / 4)
         return qmar__fail(QMAR_ERR_INNER, "collective: rows of %lld bytes are too long for MPI",
@@ -203,43 +200,18 @@ static qmar_status reduce_rows(qmar_comm *c, const char *src, char *dst, int64_t
     return QMAR_SUCCESS;
 }
 
-typedef struct y_ctx {
-    int64_t n;
-    int32_t y;
-} y_ctx;
-
-static void reduce_y_chunk(const char *const *parts, int32_t nranks, int64_t rows, const void *ctx,
-                           char *out)
-{
-    const y_ctx *yc = ctx;
-    qmar__reduce_y((const uint16_t *const *)parts, nranks, rows * yc->n, yc->y, (uint16_t *)out);
-}
-
 static qmar_status mpi_allreduce_y(qmar_comm *c, const uint16_t *e, uint16_t *out, int64_t m,
                                    int64_t n, int32_t y)
 {
-    y_ctx ctx = {n, y};
-    return reduce_rows(c, (const char *)e, (char *)out, m, n * 2, reduce_y_chunk, &ctx);
-}
-
-typedef struct lowbit_ctx {
-    int64_t n;
-    const float *ratio;
-} lowbit_ctx;
-
-static void sum_requant_chunk(const char *const *parts, int32_t nranks, int64_t rows,
-                              const void *ctx, char *out)
-{
-    const lowbit_ctx *lc = ctx;
-    qmar__sum_requant((const int8_t *const *)parts, nranks, rows, lc->n, lc->ratio,
-                      (int8_t *)out);
+    qmar__y_reduce_ctx ctx = {n, y};
+    return reduce_rows(c, (const char *)e, (char *)out, m, n * 2, qmar__reduce_y_chunk, &ctx);
 }
 
 static qmar_status mpi_lowbit_allreduce(qmar_comm *c, const int8_t *q1, int8_t *q2, int64_t m,
                                         int64_t n, const float *ratio)
 {
-    lowbit_ctx ctx = {n, ratio};
-    return reduce_rows(c, (const char *)q1, (char *)q2, m, n, sum_requant_chunk, &ctx);
+    qmar__lowbit_ctx ctx = {n, ratio};
+    return reduce_rows(c, (const char *)q1, (char *)q2, m, n, qmar__sum_requant_chunk, &ctx);
 }
 
 static void mpi_release(qmar_comm *c)
