@@ -5,8 +5,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # Every Debian package the project's commands use. Kept in one place.
-QMAR_PACKAGES=(gcc clang meson ninja-build pkg-config python3 valgrind
-               libopenmpi-dev openmpi-bin)
+QMAR_PACKAGES=(gcc g++ clang meson ninja-build pkg-config python3 valgrind
+               libopenmpi-dev openmpi-bin
+               libdnnl-dev  # oneDNN: the comparison in bench/ (scripts/bench)
+               afl++ libclang-rt-14-dev gcovr) # fuzzers: AFL++, libFuzzer for clang 14, coverage
 
 missing_packages() {
     local p
@@ -40,5 +42,8 @@ configure() {
 }
 
 install_missing "${QMAR_PACKAGES[@]}"
-configure build --werror
-ninja -C build >/dev/null
+# QMAR_SETUP_PACKAGES_ONLY=1: tools only, no main build (scripts/fuzz-campaign builds its own).
+if [ -z "${QMAR_SETUP_PACKAGES_ONLY:-}" ]; then
+    configure build --werror
+    ninja -C build >/dev/null
+fi

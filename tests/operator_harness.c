@@ -15,6 +15,40 @@ uint64_t harness_next(uint64_t *state)
     return z ^ (z >> 31);
 }
 
+/* ---- where values come from: payload bytes first (fuzzers), then the seeded stream ---------- */
+
+typedef struct source {
+    uint64_t state; /* harness_next state */
+    const uint8_t *p;
+    uint64_t len, pos;
+} source;
+
+/* A 64-bit value whose low `bytes` bytes come from the payload while it lasts; the rest (all of
+ * it once the payload is used up, or without a payload) from the seeded stream. */
+static uint64_t draw(source *src, int bytes)
+{
+    uint64_t v = harness_next(&src->state);
+    for (int i = 0; i < bytes && src->pos < src->len; i++) {
+        v &= ~((uint64_t)0xFF << (8 * i));
+        v |= (uint64_t)src->p[src->pos++] << (8 * i);
+    }
+    return v;
+}
+
+/* Slice `part` of `parts` of the scenario's payload (empty without one), so that every rank's data
+ * still depend only on (seed, rank, payload). */
+static source source_of(const scenario *sc, uint64_t state, int32_t part, int32_t parts)
+{
+    source s = {state, NULL, 0, 0};
+    if (sc->payload != NULL && sc->payload_len > 0) {
+        uint64_t lo = sc->payload_len * (uint64_t)part / (uint64_t)parts;
+        uint64_t hi = sc->payload_len * (uint64_t)(part + 1) / (uint64_t)parts;
+        s.p = sc->payload + lo;
+        s.len = hi - lo;
+    }
+    return s;
+}
+
 /* ---- value generators: mostly ordinary magnitudes, with every special class mixed in -------- */
 
 static uint32_t special_f32(uint64_t r)
@@ -25,9 +59,11 @@ static uint32_t special_f32(uint64_t r)
 }
 
 /* fp32 bits with exponent around 2^(center +- spread). */
-static uint32_t gen_f32(uint64_t *st, int mode, int center, int spread)
+static uint32_t gen_f32(source *st, int mode, int center, int spread)
 {
-    uint64_t r = harness_next(st);
+    if (mode == 3)
+        return (uint32_t)draw(st, 4);
+    uint64_t r = draw(st, 8);
     if (r % 100 < (uint64_t)(mode == 2 ? 30 : 3))
         return special_f32(r >> 8);
     uint32_t sign = (uint32_t)(r >> 63) << 31;
@@ -36,9 +72,11 @@ static uint32_t gen_f32(uint64_t *st, int mode, int center, int spread)
 }
 
 /* Y bits with exponent around 2^(center +- spread); specials as for fp32. */
-static uint16_t gen_y(uint64_t *st, qmar_dtype y, int mode, int center, int spread)
+static uint16_t gen_y(source *st, qmar_dtype y, int mode, int center, int spread)
 {
-    uint64_t r = harness_next(st);
+    if (mode == 3)
+        return (uint16_t)draw(st, 2);
+    uint64_t r = draw(st, 8);
     if (r % 100 < (uint64_t)(mode == 2 ? 30 : 3)) {
         static const uint16_t h[] = {0x0000, 0x8000, 0x7C00, 0xFC00, 0x7E00, 0x0001, 0x83FF, 0x7BFF};
         static const uint16_t b[] = {0x0000, 0x8000, 0x7F80, 0xFF80, 0x7FC0, 0x0001, 0x807F, 0x7F7F};
@@ -57,9 +95,11 @@ static uint16_t gen_y(uint64_t *st, qmar_dtype y, int mode, int center, int spre
     return (uint16_t)(sign | (e << 10) | (r & 0x3FF));
 }
 
-static int8_t gen_i8(uint64_t *st, int mode)
+static int8_t gen_i8(source *st, int mode)
 {
-    uint64_t r = harness_next(st);
+    if (mode == 3)
+        return (int8_t)(uint8_t)draw(st, 1);
+    uint64_t r = draw(st, 8);
     if (mode == 1)
         return (r & 1) ? 127 : -128;
     return (int8_t)(r & 0xFF);
@@ -125,7 +165,7 @@ static void store_x2(model_x2_layout l, const int8_t *logical, int64_t k, int64_
     free(t);
 }
 
-static void fill_rank(const scenario *sc, rank_data *d, int64_t m, uint64_t *st)
+static void fill_rank(const scenario *sc, rank_data *d, int64_t m, source *st)
 {
     int mode = sc->data_mode;
     int64_t k = sc->k, n = sc->n;
@@ -134,17 +174,21 @@ static void fill_rank(const scenario *sc, rank_data *d, int64_t m, uint64_t *st)
     for (int64_t i = 0; i < k * n; i++)
         d->x2_logical[i] = gen_i8(st, mode);
     store_x2(sc->x2_layout, d->x2_logical, k, n, d->x2_stored);
-    for (int64_t j = 0; j < n; j++) {
-        uint64_t r = harness_next(st);
+    for (int64_t j = 0; j < n && mode == 3; j++)
+        d->bias[j] = (int32_t)(uint32_t)draw(st, 4); /* any int32: acc + bias is exact in int64 */
+    for (int64_t j = 0; j < n && mode != 3; j++) {
+        uint64_t r = draw(st, 8);
         int32_t edge = (int32_t)(r >> 40 & 0xFF); /* biases near +-2^31: acc + bias must not wrap */
         d->bias[j] = r % 16 == 0 ? ((r & 1) ? INT32_MAX - edge : INT32_MIN + edge)
                                  : (int32_t)((r >> 32) % 200001) - 100000;
     }
     qmar_dtype dq = dequant_dtype(sc);
     for (int64_t j = 0; j < n; j++) {
-        if (dq == QMAR_UINT64) /* the high word is noise: decoding must ignore it */
+        if (dq == QMAR_UINT64 && mode == 3)
+            ((uint64_t *)d->dequant)[j] = draw(st, 8);
+        else if (dq == QMAR_UINT64) /* the high word is noise: decoding must ignore it */
             ((uint64_t *)d->dequant)[j] =
-                (harness_next(st) & 0xFFFFFFFF00000000u) | gen_f32(st, mode, -14, 6);
+                (draw(st, 8) & 0xFFFFFFFF00000000u) | gen_f32(st, mode, -14, 6);
         else if (dq == QMAR_FLOAT)
             ((uint32_t *)d->dequant)[j] = gen_f32(st, mode, -14, 6);
         else
@@ -375,7 +419,7 @@ static uint64_t rank_stream(uint64_t seed, int32_t r)
 static int build_scales(world *w)
 {
     const scenario *sc = &w->sc;
-    uint64_t st = sc->seed;
+    source st = source_of(sc, sc->seed, 0, sc->ranks + 1);
     w->s1 = malloc((size_t)sc->n * 2);
     w->s2 = malloc((size_t)sc->n * 2);
     if (w->s1 == NULL || w->s2 == NULL)
@@ -414,7 +458,7 @@ harness_world *harness_build(const scenario *sc, int32_t differ_rank)
     w->differ_rank = differ_rank;
     int ok = build_scales(w);
     for (int32_t r = 0; ok && r < sc->ranks; r++) {
-        uint64_t st = rank_stream(sc->seed, r);
+        source st = source_of(sc, rank_stream(sc->seed, r), r + 1, sc->ranks + 1);
         ok = rank_alloc(&w->rank[r], w->m, sc->k, sc->n,
                         x2_stored_size(sc->x2_layout, sc->k, sc->n));
         if (ok)

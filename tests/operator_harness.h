@@ -24,7 +24,13 @@ typedef struct scenario {
     int32_t scale_shape; /* enum harness_scale_shape */
     int32_t comm_scale_row; /* comm scales as (1, n) instead of (n) */
     uint64_t seed;
-    int32_t data_mode;  /* 0 random, 1 extremes (int8 +-127/-128), 2 special floats heavy */
+    int32_t data_mode;  /* 0 random, 1 extremes (int8 +-127/-128), 2 special floats heavy,
+                           3 raw: every value is arbitrary bits (any NaN, inf, denormal, int) */
+    /* Optional (fuzzers): data values are drawn from these bytes first, then from `seed` (the
+     * comm scales from the first of ranks + 1 equal slices, rank r from slice r + 1). With
+     * payload NULL the data depend on `seed` alone, exactly as before payloads existed. */
+    const uint8_t *payload;
+    uint64_t payload_len;
 } scenario;
 
 typedef struct harness_result {

@@ -13,14 +13,24 @@ static float scale_f32(const qmar__epilogue *p, int64_t j)
     return ((const float *)p->scale)[at];
 }
 
+/* §2a: the word's low 32 bits, masked, are the fp32 scale. */
+static float word_f32(const qmar__epilogue *p, int64_t j)
+{
+    uint64_t w = ((const uint64_t *)p->scale)[j * p->scale_step];
+    return qmar__f32_from_bits((uint32_t)w & 0xFFFFE000u);
+}
+
+void qmar__epilogue_scales(const qmar__epilogue *p, float *col)
+{
+    for (int64_t j = 0; j < p->n; j++)
+        col[j] = p->mode == QMAR__DQ_WORDS ? word_f32(p, j) : scale_f32(p, j);
+}
+
 /* §2: d = dequantized value (Y bits) of a = rne_fp32(acc + bias). */
 static uint16_t dequant(const qmar__epilogue *p, float a, int64_t i, int64_t j)
 {
-    if (p->mode == QMAR__DQ_WORDS) {
-        uint64_t w = ((const uint64_t *)p->scale)[j * p->scale_step];
-        float s = qmar__f32_from_bits((uint32_t)w & 0xFFFFE000u);
-        return qmar__f32_to_f16(a * s);
-    }
+    if (p->mode == QMAR__DQ_WORDS)
+        return qmar__f32_to_f16(a * word_f32(p, j));
     if (p->mode == QMAR__DQ_BF16)
         return qmar__f32_to_bf16(a * scale_f32(p, j));
     float t = a * scale_f32(p, j);
@@ -35,17 +45,23 @@ static uint16_t add_x3(uint16_t d, uint16_t x3, int32_t y)
     return qmar__f32_to_y(qmar__y_to_f32(d, y) + qmar__y_to_f32(x3, y), y);
 }
 
-void qmar__epilogue_rows(const qmar__epilogue *p, const int32_t *acc, int64_t row0, int64_t rows,
-                         uint16_t *e)
+void qmar__epilogue_block(const qmar__epilogue *p, const int32_t *acc, int64_t ldacc, int64_t row0,
+                          int64_t rows, int64_t j0, int64_t j1, uint16_t *e, int64_t lde)
 {
     int64_t n = p->n;
     for (int64_t r = 0; r < rows; r++) {
         int64_t i = row0 + r;
-        for (int64_t j = 0; j < n; j++) {
-            int64_t sum = (int64_t)acc[r * n + j] + (p->bias ? p->bias[j] : 0);
+        for (int64_t j = j0; j < j1; j++) {
+            int64_t sum = (int64_t)acc[r * ldacc + (j - j0)] + (p->bias ? p->bias[j] : 0);
             float a = (float)sum; /* §1: exact int64 sum, one rounding to fp32 */
             uint16_t d = dequant(p, a, i, j);
-            e[r * n + j] = p->x3 ? add_x3(d, p->x3[i * n + j], p->y) : d;
+            e[r * lde + (j - j0)] = p->x3 ? add_x3(d, p->x3[i * n + j], p->y) : d;
         }
     }
+}
+
+void qmar__epilogue_rows(const qmar__epilogue *p, const int32_t *acc, int64_t row0, int64_t rows,
+                         uint16_t *e)
+{
+    qmar__epilogue_block(p, acc, p->n, row0, rows, 0, p->n, e, p->n);
 }

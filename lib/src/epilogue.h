@@ -1,5 +1,6 @@
-/* Internal: the fused epilogue of numerics.md §1-§3: int32 accumulators of one row tile ->
- * e values (Y bits) with bias, dequant, pertoken and x3 applied. */
+/* Internal: the fused epilogue of numerics.md §1-§3: int32 accumulators of a block of rows and
+ * columns -> e values (Y bits) with bias, dequant, pertoken and x3 applied. This file's version is
+ * the reference; the vector ones (kernels/epilogue_*.c) must give the same bits. */
 #ifndef QMAR_SRC_EPILOGUE_H
 #define QMAR_SRC_EPILOGUE_H
 #include <stdint.h>
@@ -19,9 +20,20 @@ typedef struct qmar__epilogue {
     const float *pertoken;  /* m values, or NULL */
     const int32_t *bias;    /* n values, or NULL */
     const uint16_t *x3;     /* m x n Y bits, or NULL */
+    const float *scale_col; /* n fp32 scales by column (qmar__epilogue_scales), for the vector
+                             * epilogues; the reference reads `scale` itself */
 } qmar__epilogue;
 
-/* e[(r)*n + j] for rows row0 .. row0+rows-1, from acc[r*n + j]. */
+/* col[j] = the fp32 value §2 multiplies column j by (the decoded word, or the widened scale). */
+void qmar__epilogue_scales(const qmar__epilogue *p, float *col);
+
+/* e[r*lde + (j - j0)] for global rows row0 .. row0+rows-1 and columns [j0, j1), from
+ * acc[r*ldacc + (j - j0)]. */
+void qmar__epilogue_block(const qmar__epilogue *p, const int32_t *acc, int64_t ldacc, int64_t row0,
+                          int64_t rows, int64_t j0, int64_t j1, uint16_t *e, int64_t lde);
+
+/* The same on whole rows: e[r*n + j] from acc[r*n + j]. (The vector epilogues are reached with
+ * qmar__kernel_for(isa)->epilogue once scale_col is filled by qmar__epilogue_scales.) */
 void qmar__epilogue_rows(const qmar__epilogue *p, const int32_t *acc, int64_t row0, int64_t rows,
                          uint16_t *e);
 #endif

@@ -1,46 +1,24 @@
-/* The computing path of Run: agree with the peers, pack x2, GEMM + fused epilogue per row tile
- * into the workspace, then the collective of the case (numerics.md §1-§5). */
+/* The computing path of Run: agree with the peers, GEMM + fused epilogue (compute.c) into the
+ * workspace, then the collective of the case (numerics.md §1-§5). */
 #include <stdlib.h>
 
 #include "agree.h"
 #include "collective_math.h"
+#include "compute.h"
 #include "epilogue.h"
 #include "error.h"
 #include "fp.h"
-#include "kernels/kernel.h"
-#include "nz.h"
 #include "plan.h"
-
-#define TILE_ROWS 32
 
 /* Per-Run buffers that are not part of the documented workspace. */
 typedef struct scratch {
-    int8_t *bt;     /* x2 transposed: n x k */
-    int32_t *acc;   /* one row tile of accumulators: TILE_ROWS x n */
-    float *ratio;   /* case 3: s1/s2 per column */
+    qmar__compute compute; /* packed x2 and the threads' buffers */
+    float *ratio;          /* case 3: s1/s2 per column */
 } scratch;
 
 static const void *elem0(const qmar_tensor *t)
 {
     return (const char *)t->data + t->offset * (int64_t)qmar_dtype_size((qmar_dtype)t->dtype);
-}
-
-/* bt[j*k + t] = x2[t][j], whatever the stored layout (validation.md L3/L5, numerics.md §7). */
-static void pack_x2(const qmar_executor *e, int8_t *bt)
-{
-    const int8_t *x2 = elem0(&e->t[QMAR__X2]);
-    int64_t k = e->facts.k, n = e->facts.n;
-    for (int64_t j = 0; j < n; j++)
-        for (int64_t t = 0; t < k; t++) {
-            int64_t at;
-            switch (e->facts.x2_layout) {
-            case QMAR__X2_ND: at = t * n + j; break;
-            case QMAR__X2_ND_T: at = j * k + t; break;
-            case QMAR__X2_NZ: at = qmar__nz_index(t, j, k); break;
-            default: at = qmar__nz_index(j, t, n); break; /* NZ of the stored (n, k) matrix */
-            }
-            bt[j * k + t] = x2[at];
-        }
 }
 
 static qmar__epilogue epilogue_of(const qmar_executor *e)
@@ -61,18 +39,13 @@ static qmar__epilogue epilogue_of(const qmar_executor *e)
     return p;
 }
 
-/* §1-§3 for every row of this rank into e_rows (m x n Y bits). */
-static void compute_rows(const qmar_executor *e, const scratch *s, uint16_t *e_rows)
+/* §1-§3 for every row of this rank into e_rows (m x n Y bits): x2 packed once, then the rows. */
+static void compute_rows(const qmar_executor *e, scratch *s, uint16_t *e_rows)
 {
-    const qmar__kernel *kernel = qmar__kernel_select();
-    const int8_t *x1 = elem0(&e->t[QMAR__X1]);
     qmar__epilogue p = epilogue_of(e);
-    int64_t m = e->facts.m, k = e->facts.k, n = e->facts.n;
-    for (int64_t row0 = 0; row0 < m; row0 += TILE_ROWS) {
-        int64_t rows = m - row0 < TILE_ROWS ? m - row0 : TILE_ROWS;
-        kernel->gemm_s8s8s32(x1 + row0 * k, s->bt, s->acc, rows, n, k);
-        qmar__epilogue_rows(&p, s->acc, row0, rows, e_rows + row0 * n);
-    }
+    qmar__compute_prepare(&s->compute, elem0(&e->t[QMAR__X1]), elem0(&e->t[QMAR__X2]),
+                          e->facts.x2_layout, &p);
+    qmar__compute_rows(&s->compute, 0, e->facts.m, e_rows, e->facts.n);
 }
 
 /* §5.1: q1 = sat8(rint(rne_fp16(e / s1))), the quotient taken in fp32 (for FP16 that double
@@ -115,11 +88,13 @@ static qmar_status run_case3(const qmar_executor *e, const scratch *s, uint16_t 
 
 static qmar_status scratch_alloc(const qmar__facts *f, scratch *s)
 {
-    s->bt = malloc((size_t)(f->k * f->n));
-    s->acc = malloc((size_t)(TILE_ROWS * f->n) * sizeof *s->acc);
+    qmar_status st = qmar__compute_init(&s->compute, qmar__kernel_select(), qmar__num_threads(),
+                                        f->m, f->k, f->n);
+    if (st != QMAR_SUCCESS)
+        return st;
     s->ratio = f->op_case == 3 ? malloc((size_t)f->n * sizeof *s->ratio) : NULL;
-    if (s->bt == NULL || s->acc == NULL || (f->op_case == 3 && s->ratio == NULL))
-        return qmar__fail(QMAR_ERR_INNER, "run: out of memory for the packed weight");
+    if (f->op_case == 3 && s->ratio == NULL)
+        return qmar__fail(QMAR_ERR_INNER, "run: out of memory for the case 3 ratios");
     return QMAR_SUCCESS;
 }
 
@@ -132,15 +107,13 @@ qmar_status qmar__execute(qmar_executor *e, void *workspace)
         uint16_t *e_rows = workspace;
         uint16_t *out = (uint16_t *)elem0(&e->t[QMAR__OUT]);
         char *tail = (char *)workspace + ((uint64_t)(f->m * f->n) * 2u + 63u) / 64u * 64u;
-        pack_x2(e, s.bt);
         compute_rows(e, &s, e_rows);
         if (f->op_case == 3)
             st = run_case3(e, &s, e_rows, tail, out);
         else
             st = e->comm->ops->allreduce_y(e->comm, e_rows, out, f->m, f->n, f->y);
     }
-    free(s.bt);
-    free(s.acc);
+    qmar__compute_free(&s.compute);
     free(s.ratio);
     return st;
 }

@@ -1,21 +1,89 @@
-/* Internal: the int8 GEMM kernel interface. ISA-specific variants slot in beside the portable one
- * and are chosen at run time (dispatch.c); every variant must give the same int32 results. */
+/* Internal: the int8 GEMM kernels and their vectorised epilogues. Every ISA variant gives the same
+ * int32 accumulators and the same output bits as the portable one (tests/test_kernels.c checks
+ * it); which one runs is chosen at run time (dispatch.c, QMAR_ISA).
+ *
+ * A kernel works on its own layouts: x2 is packed once per Run into the kernel's packed-B layout
+ * (qmar__bfmt, filled by pack.c from any stored layout), each row tile of x1 is packed into the
+ * kernel's packed-A layout (pack_a), and gemm writes int32 sums of whole mr x nr blocks into a
+ * caller's buffer, from which the epilogue makes Y bits. compute.c drives them. */
 #ifndef QMAR_SRC_KERNELS_KERNEL_H
 #define QMAR_SRC_KERNELS_KERNEL_H
 #include <stdint.h>
 
+#include "epilogue.h"
+
+/* The packed-B layout: column panels of nr columns (n padded up to a multiple of nr), each panel
+ * kp = Align(k, kalign) deep, k grouped by `group` (the VNNI order: `group` consecutive k values of
+ * one column are adjacent). Element (t, j) of the k x n matrix x2 lives at byte
+ *   (j / nr) * kp * nr + (t / group) * nr * group + (j % nr) * group + t % group
+ * and holds x2[t][j] XOR xor_mask (0x80 turns int8 into the uint8 value + 128 that VPDPBUSD
+ * wants). Padding holds the encoding of 0; no output ever depends on it. */
+typedef struct qmar__bfmt {
+    int32_t nr;
+    int32_t group;
+    int32_t kalign;
+    uint8_t xor_mask;
+} qmar__bfmt;
+
+/* A rectangle [t0, t1) x [j0, j1) of x2 (the k x n matrix) as stored: element (t, j) is at
+ * src[(t - t0) * st + (j - j0) * sj]. Every stored layout is a sequence of such rectangles. */
+typedef struct qmar__b_rect {
+    const int8_t *src;
+    int64_t t0, t1, j0, j1;
+    int64_t st, sj;
+} qmar__b_rect;
+
 typedef struct qmar__kernel {
-    const char *name;
-    /* acc[r*n + j] = sum over t < k of a[r*k + t] * bt[j*k + t], for r < rows, j < n.
-     * a is row-major rows x k; bt is x2 transposed (n x k, row-major), as packed by the plan.
-     * Exact in int32: |sum| <= 65535 * 128 * 128 < 2^31. */
-    void (*gemm_s8s8s32)(const int8_t *a, const int8_t *bt, int32_t *acc, int64_t rows,
-                         int64_t n, int64_t k);
+    const char *name; /* "scalar", "avx2", "avx512", "amx" (QMAR_ISA values) */
+    qmar__bfmt bfmt;
+    int32_t mr;       /* rows per micro-panel: gemm writes round_up(rows, mr) rows */
+    int32_t mc, nc;   /* the driver's row tile and column block (nc: a multiple of bfmt.nr) */
+    /* Bytes of packed A for `rows` (<= mc) rows of depth k. */
+    uint64_t (*a_bytes)(int64_t rows, int64_t k);
+    /* Packs rows x k of a (row stride lda) into dst (a_bytes(rows, k) bytes, 64-byte aligned). */
+    void (*pack_a)(const int8_t *a, int64_t lda, int64_t rows, int64_t k, void *dst);
+    /* c[r*ldc + (j - j0)] = sum over t < k of x1[r][t] * x2[t][j], exact in int32, for
+     * r < round_up(rows, mr) and j0 <= j < j0 + round_up(j1 - j0, nr) (padding rows and columns
+     * get some value). pa: packed A of `rows` rows; pb: packed B of (k, n); j0 a multiple of nr;
+     * c 64-byte aligned, ldc a multiple of 16. */
+    void (*gemm)(const void *pa, int64_t rows, const void *pb, int64_t k, int64_t n, int64_t j0,
+                 int64_t j1, int32_t *c, int64_t ldc);
+    /* numerics.md §1-§3 for rows row0 .. row0+rows-1 (global row numbers, for pertoken and x3)
+     * and columns [j0, j1): e[r*lde + (j - j0)] from acc[r*ldacc + (j - j0)]. */
+    void (*epilogue)(const qmar__epilogue *p, const int32_t *acc, int64_t ldacc, int64_t row0,
+                     int64_t rows, int64_t j0, int64_t j1, uint16_t *e, int64_t lde);
 } qmar__kernel;
 
 extern const qmar__kernel qmar__kernel_portable;
+#if QMAR_HAVE_AVX2
+extern const qmar__kernel qmar__kernel_avx2;
+#endif
+#if QMAR_HAVE_AVX512
+extern const qmar__kernel qmar__kernel_avx512;
+#endif
+#if QMAR_HAVE_AMX
+extern const qmar__kernel qmar__kernel_amx;
+#endif
 
-/* The kernel for this process: QMAR_ISA from the environment if set and supported, else the
- * best the CPU supports. */
+/* ---- packed B (pack.c) ---- */
+uint64_t qmar__packed_b_bytes(const qmar__bfmt *f, int64_t k, int64_t n);
+/* Writes the elements of one rectangle with columns in [jlo, jhi) (a thread's share) into the
+ * packed buffer of (k, n); jlo and jhi are multiples of f->nr or n. */
+void qmar__pack_b_rect(const qmar__bfmt *f, int64_t k, int64_t n, const qmar__b_rect *r,
+                       int64_t jlo, int64_t jhi, uint8_t *packed);
+/* Writes the padding (k .. kp, n .. round_up(n, nr)) of columns [jlo, jhi). */
+void qmar__pack_b_pad(const qmar__bfmt *f, int64_t k, int64_t n, int64_t jlo, int64_t jhi,
+                      uint8_t *packed);
+
+/* ---- dispatch.c ---- */
+enum qmar__isa { QMAR__ISA_SCALAR, QMAR__ISA_AVX2, QMAR__ISA_AVX512, QMAR__ISA_AMX, QMAR__NISA };
+
+/* The kernel of an ISA if this build has it and this CPU and OS run it (for AMX: once the tile
+ * data permission was granted), else NULL. */
+const qmar__kernel *qmar__kernel_for(int32_t isa);
+/* The kernel for this process, chosen once: QMAR_ISA if it names a supported ISA, else the best
+ * one supported (an unknown or unsupported QMAR_ISA is reported once on stderr). */
 const qmar__kernel *qmar__kernel_select(void);
+/* Threads per rank for the GEMM: QMAR_NUM_THREADS (1 .. 256) if set, else 1. Read once. */
+int32_t qmar__num_threads(void);
 #endif

@@ -1,0 +1,54 @@
+/* Internal: the compute part of Run (numerics.md §1-§3): x2 packed once per Run into the kernel's
+ * layout, then any range of rows -> e values (Y bits), split over the rank's threads. A caller
+ * that overlaps communication calls qmar__compute_rows once per row tile. */
+#ifndef QMAR_SRC_COMPUTE_H
+#define QMAR_SRC_COMPUTE_H
+#include <stdint.h>
+
+#include "epilogue.h"
+#include "kernels/kernel.h"
+#include "qmar/qmar.h"
+
+typedef struct qmar__compute {
+    const qmar__kernel *kern;
+    int32_t threads;
+    int64_t m, k, n;
+    int64_t mc, nc;          /* row tile and column block: the kernel's, smaller for a large k
+                              * or a small problem */
+    const int8_t *x1;        /* m x k, row-major */
+    const int8_t *x2;        /* as stored, in layout enum qmar__x2_layout */
+    int32_t layout;
+    int32_t fused;           /* x2 packed block by block as it is used (one row tile in all) */
+    uint8_t *pb;             /* packed B of all of x2 (not fused) */
+    float *scale_col;        /* n fp32 dequant scales by column */
+    qmar__epilogue ep;
+    uint8_t *work;           /* per thread: packed A, packed B block (fused), the int32 block */
+    uint64_t work_stride, a_area, b_area;
+} qmar__compute;
+
+/* Allocates everything for (m, k, n) on `threads` threads (>= 1). Reads no tensor data. On
+ * failure returns QMAR_ERR_INNER with a reason and leaves nothing to free but what
+ * qmar__compute_free frees. */
+qmar_status qmar__compute_init(qmar__compute *c, const qmar__kernel *kern, int32_t threads,
+                               int64_t m, int64_t k, int64_t n);
+
+/* The same with the packing mode forced (tests): fused 0 packs all of x2 first, 1 packs it block
+ * by block as it is used (any m), -1 chooses. */
+qmar_status qmar__compute_init_mode(qmar__compute *c, const qmar__kernel *kern, int32_t threads,
+                                    int64_t m, int64_t k, int64_t n, int32_t fused);
+
+/* Packs x2 (k x n, stored in layout enum qmar__x2_layout; when fused, only remembers it) and
+ * remembers x1 and the epilogue (its scale_col is filled here). */
+void qmar__compute_prepare(qmar__compute *c, const int8_t *x1, const int8_t *x2, int32_t layout,
+                           const qmar__epilogue *ep);
+
+/* e[r*lde + j] = e value of row row0 + r, column j, for r < rows. */
+void qmar__compute_rows(const qmar__compute *c, int64_t row0, int64_t rows, uint16_t *e,
+                        int64_t lde);
+
+/* acc[r*ldacc + j] = the int32 sum of row row0 + r, column j (tests compare kernels with it). */
+void qmar__compute_acc(const qmar__compute *c, int64_t row0, int64_t rows, int32_t *acc,
+                       int64_t ldacc);
+
+void qmar__compute_free(qmar__compute *c);
+#endif

@@ -1,0 +1,114 @@
+/* numerics.md §1-§3 sixteen columns at a time (AVX-512F/BW/VL/DQ). Bit-exact with
+ * qmar__epilogue_block: the int32 sum is converted with one rounding (an exact int64 sum when
+ * acc + bias overflows int32), fp32 products round to nearest even (MXCSR, no FTZ/DAZ),
+ * VCVTPS2PH with an explicit round-to-nearest-even keeps fp16 denormals and overflows to inf,
+ * VCVTPH2PS is exact, and fp32 -> bf16 is done on the bits as in fp.h (VCVTNEPS2BF16 would flush
+ * denormals). */
+#include <immintrin.h>
+
+#include "epilogue_simd.h"
+#include "qmar/qmar.h"
+
+/* rne_fp32(acc + bias), the sum taken exactly. */
+static inline __m512 sum_to_f32(__m512i acc, __m512i bias)
+{
+    __m512i s = _mm512_add_epi32(acc, bias);
+    __m512i ovf = _mm512_and_si512(_mm512_xor_si512(acc, s), _mm512_xor_si512(bias, s));
+    if (_mm512_movepi32_mask(ovf) == 0)
+        return _mm512_cvtepi32_ps(s);
+    __m512i lo = _mm512_add_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(acc)),
+                                  _mm512_cvtepi32_epi64(_mm512_castsi512_si256(bias)));
+    __m512i hi = _mm512_add_epi64(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(acc, 1)),
+                                  _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(bias, 1)));
+    return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtepi64_ps(lo)),
+                              _mm512_cvtepi64_ps(hi), 1);
+}
+
+/* fp.h's qmar__f32_to_bf16 on sixteen lanes. */
+static inline __m256i f32_to_bf16(__m512 x)
+{
+    __m512i b = _mm512_castps_si512(x), hi = _mm512_srli_epi32(b, 16);
+    __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(b, _mm512_set1_epi32(0x7FFFFFFF)),
+                                            _mm512_set1_epi32(0x7F800000));
+    __m512i bias = _mm512_add_epi32(_mm512_set1_epi32(0x7FFF),
+                                    _mm512_and_si512(hi, _mm512_set1_epi32(1)));
+    __m512i r = _mm512_srli_epi32(_mm512_add_epi32(b, bias), 16);
+    r = _mm512_mask_mov_epi32(r, nan, _mm512_or_si512(hi, _mm512_set1_epi32(0x40)));
+    return _mm512_cvtepi32_epi16(r);
+}
+
+static inline __m256i f32_to_y(__m512 x, int bf16)
+{
+    return bf16 ? f32_to_bf16(x) : _mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+
+static inline __m512 y_to_f32(__m256i h, int bf16)
+{
+    if (bf16)
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    return _mm512_cvtph_ps(h);
+}
+
+/* One row; the flags are constants in each instantiation below, so the loop has no branch but
+ * the rare int32 overflow. */
+static inline __attribute__((always_inline)) void row(const qmar__epilogue *p, const int32_t *acc,
+                                                      int64_t i, int64_t j0, int64_t j1,
+                                                      uint16_t *e, int bf16, int pertoken,
+                                                      int has_bias, int has_x3)
+{
+    __m512 pt = pertoken ? _mm512_set1_ps(p->pertoken[i]) : _mm512_setzero_ps();
+    for (int64_t j = j0; j < j1; j += 16) {
+        __mmask16 m = j1 - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (j1 - j)) - 1u);
+        __m512i av = _mm512_maskz_loadu_epi32(m, acc + (j - j0));
+        __m512 a = has_bias ? sum_to_f32(av, _mm512_maskz_loadu_epi32(m, p->bias + j))
+                            : _mm512_cvtepi32_ps(av);
+        __m512 x = _mm512_mul_ps(a, _mm512_maskz_loadu_ps(m, p->scale_col + j));
+        if (pertoken) {
+            x = _mm512_add_ps(x, _mm512_setzero_ps()); /* -0 -> +0 (§2c) */
+            x = _mm512_mul_ps(pt, x);
+        }
+        __m256i d = f32_to_y(x, bf16);
+        if (has_x3) {
+            __m256i x3 = _mm256_maskz_loadu_epi16(m, p->x3 + i * p->n + j);
+            d = f32_to_y(_mm512_add_ps(y_to_f32(d, bf16), y_to_f32(x3, bf16)), bf16);
+        }
+        /* in a register first: the compiler would otherwise fuse the narrowing into a masked
+         * VPMOVDW / VCVTPS2PH to memory, which Zen 4 runs many times slower */
+        __asm__("" : "+v"(d));
+        if (m == 0xFFFF) /* a masked store costs more on some cores */
+            _mm256_storeu_si256((__m256i *)(e + (j - j0)), d);
+        else
+            _mm256_mask_storeu_epi16(e + (j - j0), m, d);
+    }
+}
+
+#define ROWS(BF16, PT, BIAS, X3)                                                                   \
+    for (int64_t r = 0; r < rows; r++)                                                             \
+        row(p, acc + r * ldacc, row0 + r, j0, j1, e + r * lde, BF16, PT, BIAS, X3);                \
+    return
+
+void qmar__epilogue_avx512(const qmar__epilogue *p, const int32_t *acc, int64_t ldacc,
+                           int64_t row0, int64_t rows, int64_t j0, int64_t j1, uint16_t *e,
+                           int64_t lde)
+{
+    int flags = (p->y == QMAR_BF16) << 3 | (p->mode == QMAR__DQ_PERTOKEN) << 2 |
+                (p->bias != NULL) << 1 | (p->x3 != NULL);
+    switch (flags) {
+    case 0: ROWS(0, 0, 0, 0);
+    case 1: ROWS(0, 0, 0, 1);
+    case 2: ROWS(0, 0, 1, 0);
+    case 3: ROWS(0, 0, 1, 1);
+    case 4: ROWS(0, 1, 0, 0);
+    case 5: ROWS(0, 1, 0, 1);
+    case 6: ROWS(0, 1, 1, 0);
+    case 7: ROWS(0, 1, 1, 1);
+    case 8: ROWS(1, 0, 0, 0);
+    case 9: ROWS(1, 0, 0, 1);
+    case 10: ROWS(1, 0, 1, 0);
+    case 11: ROWS(1, 0, 1, 1);
+    case 12: ROWS(1, 1, 0, 0);
+    case 13: ROWS(1, 1, 0, 1);
+    case 14: ROWS(1, 1, 1, 0);
+    default: ROWS(1, 1, 1, 1);
+    }
+}
