@@ -68,6 +68,20 @@ static void edges(void)
             }
 }
 
+/* Runs big enough (m*k*n >= 8M) for Run to compute row blocks on a worker thread while it
+ * communicates finished ones: the overlap path, for every case and both x3 forms. */
+static void overlapped(void)
+{
+    for (int c = 1; c <= 3; c++)
+        for (int x3 = X3_SEPARATE; x3 <= X3_ALIASES_OUTPUT; x3++) {
+            scenario sc = {.ranks = c == 2 ? 4 : 2, .op_case = c, .case3_pertoken = 1,
+                           .y = c == 1 ? QMAR_FLOAT16 : QMAR_BF16, .b = 2, .s = 150, .k = 256,
+                           .n = 136, .x2_layout = (model_x2_layout)(c + x3) % 4, .bias = 1,
+                           .x3 = x3, .scale_shape = SCALE_N, .seed = 900 + c, .data_mode = 0};
+            check_scenario(&sc);
+        }
+}
+
 static void faults(void)
 {
     for (int c = 1; c <= 3; c++) {
@@ -91,6 +105,7 @@ int main(int argc, char **argv)
     uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 0) : 20261124;
     sweep(seed);
     edges();
+    overlapped();
     faults();
     printf("scenarios run: %lld (seed %llu)\n", (long long)runs, (unsigned long long)seed);
     return check_summary();

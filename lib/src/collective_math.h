@@ -3,6 +3,7 @@
 #ifndef QMAR_SRC_COLLECTIVE_MATH_H
 #define QMAR_SRC_COLLECTIVE_MATH_H
 #include <stdint.h>
+#include <string.h>
 
 #include "fp.h"
 
@@ -18,6 +19,10 @@ static inline int8_t qmar__requant(int32_t sum, float ratio)
 static inline void qmar__reduce_y(const uint16_t *const *rows, int32_t nranks, int64_t count,
                                   int32_t y, uint16_t *out)
 {
+    if (nranks == 1) { /* §4: R = 1 is out = e, exactly */
+        memcpy(out, rows[0], (size_t)count * sizeof *out);
+        return;
+    }
     for (int64_t c = 0; c < count; c++) {
         float s = qmar__y_to_f32(rows[0][c], y);
         for (int32_t r = 1; r < nranks; r++)

@@ -1,5 +1,7 @@
-/* The computing path of Run: agree with the peers, GEMM + fused epilogue (compute.c) into the
- * workspace, then the collective of the case (numerics.md §1-§5). */
+/* The computing path of Run: agree with the peers, then GEMM + fused epilogue (compute.c) into the
+ * workspace and the collective of the case (numerics.md §1-§5), block by block so that
+ * communication overlaps the computation of the next block. */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "agree.h"
@@ -39,15 +41,6 @@ static qmar__epilogue epilogue_of(const qmar_executor *e)
     return p;
 }
 
-/* §1-§3 for every row of this rank into e_rows (m x n Y bits): x2 packed once, then the rows. */
-static void compute_rows(const qmar_executor *e, scratch *s, uint16_t *e_rows)
-{
-    qmar__epilogue p = epilogue_of(e);
-    qmar__compute_prepare(&s->compute, elem0(&e->t[QMAR__X1]), elem0(&e->t[QMAR__X2]),
-                          e->facts.x2_layout, &p);
-    qmar__compute_rows(&s->compute, 0, e->facts.m, e_rows, e->facts.n);
-}
-
 /* §5.1: q1 = sat8(rint(rne_fp16(e / s1))), the quotient taken in fp32 (for FP16 that double
  * rounding is innocuous; for BF16 it is what the spec prescribes). */
 static void quantize(const uint16_t *e_rows, const uint16_t *s1, int64_t m, int64_t n, int32_t y,
@@ -69,20 +62,107 @@ static void dequantize(const int8_t *q2, const uint16_t *s2, int64_t m, int64_t 
             out[i * n + j] = qmar__f32_to_y((float)q2[i * n + j] * qmar__y_to_f32(s2[j], y), y);
 }
 
-static qmar_status run_case3(const qmar_executor *e, const scratch *s, uint16_t *e_rows,
-                             char *ws_tail, uint16_t *out)
+/* ---- overlap: a worker computes row blocks while this thread communicates finished ones ---- */
+
+/* Blocks of rows, the same on every rank (they depend on m, k, n and R only, which the ranks
+ * agreed on): about 8 per Run, none under 16 rows, and a single block when the Run is too small
+ * for a second thread to pay off. How rows are grouped never changes a bit (numerics.md §5). */
+static int64_t rows_per_block(const qmar__facts *f)
 {
-    const qmar__facts *f = &e->facts;
-    int64_t m = f->m, n = f->n;
-    const uint16_t *s1 = elem0(&e->t[QMAR__CS1]), *s2 = elem0(&e->t[QMAR__CS2]);
-    int8_t *q1 = (int8_t *)ws_tail;
-    int8_t *q2 = q1 + ((uint64_t)(m * n) + 63u) / 64u * 64u;
-    quantize(e_rows, s1, m, n, f->y, q1);
-    for (int64_t j = 0; j < n; j++) /* §5.3: ratio = rne_fp32(s1 / s2) */
-        s->ratio[j] = qmar__y_to_f32(s1[j], f->y) / qmar__y_to_f32(s2[j], f->y);
-    qmar_status st = e->comm->ops->lowbit_allreduce(e->comm, q1, q2, m, n, s->ratio);
+    const double min_macs = 4e6; /* below this, thread start-up costs more than it hides */
+    if ((double)f->m * (double)f->k * (double)f->n < 2 * min_macs)
+        return f->m;
+    int64_t rows = (f->m + 7) / 8;
+    return rows < 16 ? 16 : rows;
+}
+
+typedef struct pipeline {
+    const qmar__compute *compute;
+    uint16_t *e_rows;
+    int64_t m, n, block;
+    pthread_mutex_t lock;
+    pthread_cond_t ready;
+    int64_t rows_done; /* rows of e_rows computed so far (whole blocks) */
+} pipeline;
+
+static void *compute_blocks(void *arg)
+{
+    pipeline *p = arg;
+    for (int64_t row0 = 0; row0 < p->m; row0 += p->block) {
+        int64_t rows = p->m - row0 < p->block ? p->m - row0 : p->block;
+        qmar__compute_rows(p->compute, row0, rows, p->e_rows + row0 * p->n, p->n);
+        pthread_mutex_lock(&p->lock);
+        p->rows_done = row0 + rows;
+        pthread_cond_signal(&p->ready);
+        pthread_mutex_unlock(&p->lock);
+    }
+    return NULL;
+}
+
+static void wait_rows(pipeline *p, int64_t rows)
+{
+    pthread_mutex_lock(&p->lock);
+    while (p->rows_done < rows)
+        pthread_cond_wait(&p->ready, &p->lock);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* The collective of the case on rows [row0, row0 + rows), whose e values are computed. */
+typedef struct block_io {
+    const qmar_executor *e;
+    const float *ratio;
+    uint16_t *e_rows, *out;
+    int8_t *q1, *q2;
+} block_io;
+
+static qmar_status communicate_block(const block_io *io, int64_t row0, int64_t rows)
+{
+    const qmar__facts *f = &io->e->facts;
+    qmar_comm *comm = io->e->comm;
+    int64_t at = row0 * f->n;
+    if (f->op_case != 3)
+        return comm->ops->allreduce_y(comm, io->e_rows + at, io->out + at, rows, f->n, f->y);
+    const uint16_t *s1 = elem0(&io->e->t[QMAR__CS1]), *s2 = elem0(&io->e->t[QMAR__CS2]);
+    quantize(io->e_rows + at, s1, rows, f->n, f->y, io->q1 + at);
+    qmar_status st = comm->ops->lowbit_allreduce(comm, io->q1 + at, io->q2 + at, rows, f->n,
+                                                 io->ratio);
     if (st == QMAR_SUCCESS)
-        dequantize(q2, s2, m, n, f->y, out);
+        dequantize(io->q2 + at, s2, rows, f->n, f->y, io->out + at);
+    return st;
+}
+
+/* Computes and communicates block by block; with more than one block, a worker thread computes
+ * block b+1 while this thread (the one MPI may require) communicates block b. */
+static qmar_status compute_and_communicate(const scratch *s, const block_io *io)
+{
+    const qmar__facts *f = &io->e->facts;
+    pipeline p = {.compute = &s->compute, .e_rows = io->e_rows, .m = f->m, .n = f->n,
+                  .block = rows_per_block(f)};
+    pthread_t worker;
+    int threaded = p.block < f->m && pthread_mutex_init(&p.lock, NULL) == 0;
+    if (threaded && pthread_cond_init(&p.ready, NULL) != 0) {
+        pthread_mutex_destroy(&p.lock);
+        threaded = 0;
+    }
+    if (threaded && pthread_create(&worker, NULL, compute_blocks, &p) != 0) {
+        pthread_cond_destroy(&p.ready);
+        pthread_mutex_destroy(&p.lock);
+        threaded = 0;
+    }
+    if (!threaded) /* no second thread: compute everything, then communicate in the same blocks */
+        qmar__compute_rows(&s->compute, 0, f->m, io->e_rows, f->n);
+    qmar_status st = QMAR_SUCCESS;
+    for (int64_t row0 = 0; row0 < f->m && st == QMAR_SUCCESS; row0 += p.block) {
+        int64_t rows = f->m - row0 < p.block ? f->m - row0 : p.block;
+        if (threaded)
+            wait_rows(&p, row0 + rows);
+        st = communicate_block(io, row0, rows);
+    }
+    if (threaded) { /* on failure the worker still finishes its (local) blocks */
+        pthread_join(worker, NULL);
+        pthread_cond_destroy(&p.ready);
+        pthread_mutex_destroy(&p.lock);
+    }
     return st;
 }
 
@@ -104,14 +184,20 @@ qmar_status qmar__execute(qmar_executor *e, void *workspace)
     scratch s = {0};
     qmar_status st = qmar__agree(e, scratch_alloc(f, &s));
     if (st == QMAR_SUCCESS) {
-        uint16_t *e_rows = workspace;
-        uint16_t *out = (uint16_t *)elem0(&e->t[QMAR__OUT]);
-        char *tail = (char *)workspace + ((uint64_t)(f->m * f->n) * 2u + 63u) / 64u * 64u;
-        compute_rows(e, &s, e_rows);
-        if (f->op_case == 3)
-            st = run_case3(e, &s, e_rows, tail, out);
-        else
-            st = e->comm->ops->allreduce_y(e->comm, e_rows, out, f->m, f->n, f->y);
+        uint64_t cells = (uint64_t)(f->m * f->n);
+        block_io io = {.e = e, .ratio = s.ratio, .e_rows = workspace,
+                       .out = (uint16_t *)elem0(&e->t[QMAR__OUT])};
+        io.q1 = (int8_t *)workspace + (cells * 2u + 63u) / 64u * 64u; /* layout of qmar.h */
+        io.q2 = io.q1 + (cells + 63u) / 64u * 64u;
+        qmar__epilogue p = epilogue_of(e);
+        qmar__compute_prepare(&s.compute, elem0(&e->t[QMAR__X1]), elem0(&e->t[QMAR__X2]),
+                              f->x2_layout, &p);
+        if (f->op_case == 3) {
+            const uint16_t *s1 = elem0(&e->t[QMAR__CS1]), *s2 = elem0(&e->t[QMAR__CS2]);
+            for (int64_t j = 0; j < f->n; j++) /* §5.3: ratio = rne_fp32(s1 / s2) */
+                s.ratio[j] = qmar__y_to_f32(s1[j], f->y) / qmar__y_to_f32(s2[j], f->y);
+        }
+        st = compute_and_communicate(&s, &io);
     }
     qmar__compute_free(&s.compute);
     free(s.ratio);

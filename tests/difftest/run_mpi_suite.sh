@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # One test of the `mpi` suite: qmar-difftest under mpirun.
-#   run_mpi_suite.sh BIN R sm|tcp          the default sweep over the shared-memory or TCP transport
+#   run_mpi_suite.sh BIN R sm|tcp [ARGS]   the default sweep (or ARGS' sweep) over the shared-memory
+#                                          or TCP transport
 #   run_mpi_suite.sh BIN R stall|differ|die  a fault: every surviving rank must get 361001 in time
 set -u
 bin=$1 ranks=$2 mode=$3
+shift 3
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # In the sanitizer build: OpenMPI itself leaks at exit (its MCA plugins are unloaded, so the
 # reports cannot even be suppressed by name). Memory errors are still caught here; qmar's own
@@ -18,7 +20,7 @@ sm | tcp)
     [ "$mode" = tcp ] && btl=self,tcp
     seed=${QMAR_DIFFTEST_SEED:-$((RANDOM * 32768 + RANDOM))}
     echo "transport btl=$btl, seed $seed (set QMAR_DIFFTEST_SEED to reproduce)"
-    exec "${mpirun[@]}" --mca btl "$btl" "$bin" --seed "$seed" --inproc
+    exec "${mpirun[@]}" --mca btl "$btl" "$bin" --seed "$seed" --inproc "$@"
     ;;
 stall | differ | die)
     extra=()
