@@ -6,6 +6,7 @@
 
 #include "agree.h"
 #include "collective_math.h"
+#include "elementwise.h"
 #include "compute.h"
 #include "epilogue.h"
 #include "error.h"
@@ -39,27 +40,6 @@ static qmar__epilogue epilogue_of(const qmar_executor *e)
         .x3 = e->present[QMAR__X3] ? elem0(&e->t[QMAR__X3]) : NULL,
     };
     return p;
-}
-
-/* §5.1: q1 = sat8(rint(rne_fp16(e / s1))), the quotient taken in fp32 (for FP16 that double
- * rounding is innocuous; for BF16 it is what the spec prescribes). */
-static void quantize(const uint16_t *e_rows, const uint16_t *s1, int64_t m, int64_t n, int32_t y,
-                     int8_t *q1)
-{
-    for (int64_t i = 0; i < m; i++)
-        for (int64_t j = 0; j < n; j++) {
-            float q = qmar__y_to_f32(e_rows[i * n + j], y) / qmar__y_to_f32(s1[j], y);
-            q1[i * n + j] = qmar__rint_sat8(qmar__f16_to_f32(qmar__f32_to_f16(q)));
-        }
-}
-
-/* §5.4: out = rne_Y(q2 * s2); the product is exact in fp32. */
-static void dequantize(const int8_t *q2, const uint16_t *s2, int64_t m, int64_t n, int32_t y,
-                       uint16_t *out)
-{
-    for (int64_t i = 0; i < m; i++)
-        for (int64_t j = 0; j < n; j++)
-            out[i * n + j] = qmar__f32_to_y((float)q2[i * n + j] * qmar__y_to_f32(s2[j], y), y);
 }
 
 /* ---- overlap: a worker computes row blocks while this thread communicates finished ones ---- */
@@ -123,11 +103,12 @@ static qmar_status communicate_block(const block_io *io, int64_t row0, int64_t r
     if (f->op_case != 3)
         return comm->ops->allreduce_y(comm, io->e_rows + at, io->out + at, rows, f->n, f->y);
     const uint16_t *s1 = elem0(&io->e->t[QMAR__CS1]), *s2 = elem0(&io->e->t[QMAR__CS2]);
-    quantize(io->e_rows + at, s1, rows, f->n, f->y, io->q1 + at);
+    const qmar__elementwise *ew = qmar__elementwise_select();
+    ew->quantize(io->e_rows + at, s1, rows, f->n, f->y, io->q1 + at);
     qmar_status st = comm->ops->lowbit_allreduce(comm, io->q1 + at, io->q2 + at, rows, f->n,
                                                  io->ratio);
     if (st == QMAR_SUCCESS)
-        dequantize(io->q2 + at, s2, rows, f->n, f->y, io->out + at);
+        ew->dequantize(io->q2 + at, s2, rows, f->n, f->y, io->out + at);
     return st;
 }
 

@@ -3,6 +3,7 @@
  * endpoint owns: after a timeout a request may still be pending inside MPI, so those buffers are
  * abandoned (never freed, never reused) instead of being handed back to anyone. */
 #include <limits.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,13 +56,16 @@ static void break_endpoint(mpi_state *s)
     s->stage_cap = 0;
 }
 
-/* Polls req until it completes or the endpoint's timeout passes. */
+/* Polls req until it completes or the endpoint's timeout passes. OpenMPI moves the data of a
+ * non-blocking collective only inside MPI calls, so the first 50 ms poll without sleeping
+ * (yielding the core to other ranks or to the compute worker); a wait longer than that is a late
+ * peer, not a transfer, and is polled with growing sleeps up to 1 ms. */
 static qmar_status wait_request(qmar_comm *c, MPI_Request *req, const char *what)
 {
     mpi_state *s = state_of(c);
-    double deadline = now_ms() + (double)c->timeout_ms;
-    long pause_ns = 1000;
-    for (int spins = 0;; spins++) {
+    double start = now_ms(), deadline = start + (double)c->timeout_ms;
+    long pause_ns = 10000;
+    for (;;) {
         int done = 0;
         int rc = MPI_Test(req, &done, MPI_STATUS_IGNORE);
         if (rc != MPI_SUCCESS) {
@@ -71,17 +75,19 @@ static qmar_status wait_request(qmar_comm *c, MPI_Request *req, const char *what
         }
         if (done)
             return QMAR_SUCCESS;
-        if (now_ms() > deadline) {
+        double t = now_ms();
+        if (t > deadline) {
             break_endpoint(s);
             return qmar__fail(QMAR_ERR_RUNTIME,
                               "collective: rank %d waited %lld ms for its peers in %s (the "
                               "endpoint is now broken)", (int)c->rank, (long long)c->timeout_ms,
                               what);
         }
-        if (spins > 100) { /* back off: ranks may outnumber cores */
-            struct timespec p = {0, pause_ns};
-            nanosleep(&p, NULL);
-            pause_ns = pause_ns < 200000 ? pause_ns * 2 : pause_ns;
+        if (t - start < 50.0) {
+            sched_yield();
+        } else {
+            nanosleep(&(struct timespec){0, pause_ns}, NULL);
+            pause_ns = pause_ns < 1000000 ? pause_ns * 2 : pause_ns;
         }
     }
 }

@@ -1,0 +1,369 @@
+/* The whole operator under `mpirun -n R`, side by side with what a user would otherwise build:
+ *  1. case 1 (BF16 output, per-channel scales, bias) at (m, k/R, n), over MPI, against oneDNN's
+ *     int8 matmul on each rank followed by MPI_Allreduce and a BF16 conversion;
+ *  2. the same operator on the in-process backend (R threads in rank 0), against the same baseline,
+ *     and the compute alone (one rank) for reference;
+ *  3. case 3 (int8 communication) against case 1 at a communication-bound shape.
+ * Times are medians over iterations of the slowest rank's time.
+ *
+ * usage: mpirun -n 2 bench_operator [--shape M,K,N] [--comm-shape M,K,N] [--iters I] */
+#define _DEFAULT_SOURCE
+#include <mpi.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "onednn_pipeline.h"
+#include "qmar/qmar.h"
+#include "qmar/qmar_mpi.h"
+
+typedef struct shape {
+    int64_t m, k, n;
+} shape;
+
+/* One rank's inputs, and its workspace, kept across runs as an application would keep it. */
+typedef struct inputs {
+    shape s;
+    int8_t *x1, *x2;
+    int32_t *bias;
+    float *bias_f, *scale_f;
+    uint16_t *scale, *s1, *s2, *out;
+    void *ws;
+    uint64_t ws_size;
+} inputs;
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return v[n / 2];
+}
+
+static uint16_t bf16_of(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, sizeof x);
+    return (uint16_t)(x >> 16);
+}
+
+static float f32_of_bf16(uint16_t h)
+{
+    uint32_t x = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &x, sizeof f);
+    return f;
+}
+
+static int make_inputs(inputs *in, shape s, uint64_t seed)
+{
+    memset(in, 0, sizeof *in);
+    in->s = s;
+    size_t mk = (size_t)(s.m * s.k), kn = (size_t)(s.k * s.n), mn = (size_t)(s.m * s.n);
+    size_t n = (size_t)s.n;
+    in->x1 = malloc(mk), in->x2 = malloc(kn), in->bias = malloc(n * 4);
+    in->bias_f = malloc(n * 4), in->scale_f = malloc(n * 4), in->scale = malloc(n * 2);
+    in->s1 = malloc(n * 2), in->s2 = malloc(n * 2), in->out = malloc(mn * 2);
+    if (!in->x1 || !in->x2 || !in->bias || !in->bias_f || !in->scale_f || !in->scale ||
+        !in->s1 || !in->s2 || !in->out)
+        return -1;
+    for (size_t i = 0; i < mk; i++)
+        in->x1[i] = (int8_t)((seed = seed * 6364136223846793005u + 1442695040888963407u) >> 56);
+    for (size_t i = 0; i < kn; i++)
+        in->x2[i] = (int8_t)((seed = seed * 6364136223846793005u + 1442695040888963407u) >> 56);
+    for (size_t j = 0; j < n; j++) {
+        in->scale[j] = bf16_of(1.0f / 4096.0f * (float)(1 + j % 7));
+        in->scale_f[j] = f32_of_bf16(in->scale[j]);
+        in->bias[j] = (int32_t)(j % 1000) - 500;
+        in->bias_f[j] = (float)in->bias[j] * in->scale_f[j];
+        in->s1[j] = bf16_of(0.5f), in->s2[j] = bf16_of(2.0f);
+    }
+    return 0;
+}
+
+static void free_inputs(inputs *in)
+{
+    void *p[] = {in->x1, in->x2, in->bias, in->bias_f, in->scale_f, in->scale, in->s1, in->s2,
+                 in->out, in->ws};
+    for (size_t i = 0; i < sizeof p / sizeof p[0]; i++)
+        free(p[i]);
+}
+
+static qmar_tensor *nd(int64_t d0, int64_t d1, uint64_t ndim, qmar_dtype dt, void *data)
+{
+    int64_t dims[2] = {d0, d1};
+    return qmar_tensor_create(dims, ndim, dt, NULL, 0, QMAR_FORMAT_ND, dims, ndim, data);
+}
+
+/* Plans and runs the operator once on `group`; returns the Run time in seconds, < 0 on error. */
+static double run_qmar(inputs *in, const char *group, int op_case)
+{
+    shape s = in->s;
+    qmar_tensor *t[9] = {
+        nd(s.m, s.k, 2, QMAR_INT8, in->x1), nd(s.k, s.n, 2, QMAR_INT8, in->x2),
+        nd(s.n, 0, 1, QMAR_INT32, in->bias), NULL, nd(s.n, 0, 1, QMAR_BF16, in->scale), NULL,
+        op_case == 3 ? nd(s.n, 0, 1, QMAR_BF16, in->s1) : NULL,
+        op_case == 3 ? nd(s.n, 0, 1, QMAR_BF16, in->s2) : NULL,
+        nd(s.m, s.n, 2, QMAR_BF16, in->out)};
+    uint64_t ws_size = 0;
+    qmar_executor *ex = NULL;
+    double secs = -1;
+    if (qmar_quant_matmul_all_reduce_v3_get_workspace_size(t[0], t[1], t[2], t[3], t[4], t[5],
+                                                           t[6], t[7], group, "sum", 0, 1, t[8],
+                                                           &ws_size, &ex) == QMAR_SUCCESS) {
+        if (ws_size > in->ws_size) {
+            free(in->ws);
+            in->ws = malloc(ws_size);
+            in->ws_size = in->ws ? ws_size : 0;
+        }
+        double t0 = now();
+        qmar_status st = qmar_quant_matmul_all_reduce_v3(in->ws, in->ws_size, ex, NULL);
+        secs = st == QMAR_SUCCESS ? now() - t0 : -1;
+        if (st != QMAR_SUCCESS)
+            fprintf(stderr, "qmar: %s\n", qmar_last_error());
+    } else {
+        fprintf(stderr, "qmar plan: %s\n", qmar_last_error());
+    }
+    for (int i = 0; i < 9; i++)
+        qmar_tensor_destroy(t[i]);
+    return secs;
+}
+
+/* ---- MPI runs: the slowest rank's time per iteration, median over iterations -------------- */
+
+typedef double (*timed_run)(void *arg);
+
+static double median_over_ranks(timed_run fn, void *arg, int iters)
+{
+    double v[64];
+    fn(arg); /* warm-up */
+    for (int it = 0; it < iters; it++) {
+        MPI_Barrier(MPI_COMM_WORLD);
+        double mine = fn(arg), slowest;
+        MPI_Allreduce(&mine, &slowest, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+        v[it] = slowest;
+    }
+    return median(v, iters);
+}
+
+typedef struct qmar_run_arg {
+    inputs *in;
+    const char *group;
+    int op_case;
+} qmar_run_arg;
+
+static double qmar_once(void *arg)
+{
+    qmar_run_arg *a = arg;
+    return run_qmar(a->in, a->group, a->op_case);
+}
+
+static double onednn_once(void *arg)
+{
+    double t0 = now();
+    return onednn_pipeline_run(arg, MPI_COMM_WORLD) == 0 ? now() - t0 : -1;
+}
+
+/* ---- in-process runs: R threads of rank 0 -------------------------------------------------- */
+
+typedef struct thread_arg {
+    inputs *in;
+    char group[QMAR_GROUP_NAME_MAX];
+    double secs;
+} thread_arg;
+
+static void *inproc_rank(void *p)
+{
+    thread_arg *a = p;
+    a->secs = run_qmar(a->in, a->group, 1);
+    return NULL;
+}
+
+/* Runs R in-process ranks (each on its own copy of the inputs) `iters` times; median of the
+ * slowest rank's Run time. */
+static double inproc_median(inputs *ins, int32_t ranks, int iters)
+{
+    qmar_comm *comms[64];
+    thread_arg args[64];
+    pthread_t th[64];
+    double v[64];
+    if (qmar_comm_init_all(ranks, comms) != QMAR_SUCCESS)
+        return -1;
+    for (int it = 0; it <= iters; it++) { /* the first run warms up */
+        for (int32_t r = 0; r < ranks; r++) {
+            args[r].in = &ins[r];
+            qmar_comm_get_name(comms[r], args[r].group);
+            pthread_create(&th[r], NULL, inproc_rank, &args[r]);
+        }
+        double slowest = 0;
+        for (int32_t r = 0; r < ranks; r++) {
+            pthread_join(th[r], NULL);
+            slowest = args[r].secs > slowest || args[r].secs < 0 ? args[r].secs : slowest;
+        }
+        if (it > 0)
+            v[it - 1] = slowest;
+    }
+    for (int32_t r = 0; r < ranks; r++)
+        qmar_comm_destroy(comms[r]);
+    return median(v, iters);
+}
+
+/* Other ranks wait here while rank 0 runs in-process, without spinning on a core. */
+static void idle_barrier(void)
+{
+    MPI_Request req;
+    int done = 0;
+    MPI_Ibarrier(MPI_COMM_WORLD, &req);
+    while (MPI_Test(&req, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+}
+
+/* ---- the three comparisons ------------------------------------------------------------------ */
+
+typedef struct bench {
+    int rank, size, iters;
+    shape main, comm_bound;
+    char group[QMAR_GROUP_NAME_MAX];
+} bench;
+
+static void section_mpi(const bench *b, inputs *in, double *qmar_ms, double *base_ms)
+{
+    onednn_pipeline pipe;
+    qmar_run_arg qa = {in, b->group, 1};
+    *qmar_ms = 1e3 * median_over_ranks(qmar_once, &qa, b->iters);
+    if (onednn_pipeline_init(&pipe, in->s.m, in->s.k, in->s.n, in->x1, in->x2, in->bias_f,
+                             in->scale_f) == 0)
+        *base_ms = 1e3 * median_over_ranks(onednn_once, &pipe, b->iters);
+    else
+        *base_ms = -1;
+    onednn_pipeline_free(&pipe);
+}
+
+static void section_inproc(const bench *b, double *inproc_ms, double *compute_ms)
+{
+    *inproc_ms = *compute_ms = -1;
+    if (b->rank == 0) {
+        inputs ins[64];
+        int ok = 1;
+        for (int r = 0; r < b->size; r++)
+            ok &= make_inputs(&ins[r], b->main, 1000u + (uint64_t)r) == 0;
+        if (ok) {
+            *inproc_ms = 1e3 * inproc_median(ins, b->size, b->iters);
+            *compute_ms = 1e3 * inproc_median(ins, 1, b->iters);
+        }
+        for (int r = 0; r < b->size; r++)
+            free_inputs(&ins[r]);
+    }
+    idle_barrier();
+}
+
+static void section_comm_bound(const bench *b, double *case1_ms, double *case3_ms)
+{
+    inputs in;
+    *case1_ms = *case3_ms = -1;
+    if (make_inputs(&in, b->comm_bound, 7u + (uint64_t)b->rank) == 0) {
+        qmar_run_arg c1 = {&in, b->group, 1}, c3 = {&in, b->group, 3};
+        *case1_ms = 1e3 * median_over_ranks(qmar_once, &c1, b->iters);
+        *case3_ms = 1e3 * median_over_ranks(qmar_once, &c3, b->iters);
+    }
+    free_inputs(&in);
+}
+
+static void print_report(const bench *b, const double *ms)
+{
+    const char *isa = getenv("QMAR_ISA"), *threads = getenv("QMAR_NUM_THREADS");
+    printf("# bench_operator: R = %d MPI processes (transport as given to mpirun), QMAR_ISA=%s, "
+           "QMAR_NUM_THREADS=%s, oneDNN on OMP_NUM_THREADS=%s; medians of %d runs\n",
+           b->size, isa ? isa : "(best)", threads ? threads : "1",
+           getenv("OMP_NUM_THREADS") ? getenv("OMP_NUM_THREADS") : "(unset)", b->iters);
+    printf("\n# whole operator: case 1, BF16 output, per-channel scales, bias; "
+           "(m, k/R, n) = (%lld, %lld, %lld)\n", (long long)b->main.m, (long long)b->main.k,
+           (long long)b->main.n);
+    printf("%-34s %12s %30s %9s\n", "qmar backend", "qmar (ms)", "oneDNN + MPI_Allreduce (ms)",
+           "speed-up");
+    printf("%-34s %12.2f %30.2f %8.2fx\n", "MPI", ms[0], ms[1], ms[1] / ms[0]);
+    printf("%-34s %12.2f %30.2f %8.2fx\n", "in-process (R threads of rank 0)", ms[2], ms[1],
+           ms[1] / ms[2]);
+    printf("%-34s %12.2f\n", "compute alone (in-process, 1 rank)", ms[3]);
+    printf("\n# int8 communication: case 3 vs case 1, communication-bound (m, k/R, n) = "
+           "(%lld, %lld, %lld)\n", (long long)b->comm_bound.m, (long long)b->comm_bound.k,
+           (long long)b->comm_bound.n);
+    printf("%-34s %12s %12s %9s\n", "", "case 1 (ms)", "case 3 (ms)", "speed-up");
+    printf("%-34s %12.2f %12.2f %8.2fx\n", "MPI", ms[4], ms[5], ms[4] / ms[5]);
+}
+
+static int parse_shape(const char *arg, shape *s)
+{
+    long long m, k, n;
+    if (sscanf(arg, "%lld,%lld,%lld", &m, &k, &n) != 3 || m < 1 || k < 1 || n < 1)
+        return -1;
+    *s = (shape){m, k, n};
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, bench *b)
+{
+    b->iters = 5;
+    b->main = (shape){1024, 2048, 4096};
+    b->comm_bound = (shape){8192, 64, 4096};
+    for (int i = 1; i < argc; i++) {
+        int last = i + 1 >= argc;
+        if (!last && strcmp(argv[i], "--shape") == 0 && parse_shape(argv[i + 1], &b->main) == 0)
+            i++;
+        else if (!last && strcmp(argv[i], "--comm-shape") == 0 &&
+                 parse_shape(argv[i + 1], &b->comm_bound) == 0)
+            i++;
+        else if (!last && strcmp(argv[i], "--iters") == 0 && (b->iters = atoi(argv[i + 1])) > 0 &&
+                 b->iters <= 64)
+            i++;
+        else
+            return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    bench b;
+    qmar_comm *comm = NULL;
+    double ms[6];
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &b.rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &b.size);
+    if (parse_args(argc, argv, &b) != 0 || b.size > 64) {
+        if (b.rank == 0)
+            fprintf(stderr, "usage: mpirun -n R bench_operator [--shape M,K,N] "
+                            "[--comm-shape M,K,N] [--iters 1..64]\n");
+        MPI_Finalize();
+        return 2;
+    }
+    inputs in;
+    if (qmar_comm_init_mpi(MPI_COMM_WORLD, &comm) != QMAR_SUCCESS ||
+        make_inputs(&in, b.main, 1000u + (uint64_t)b.rank) != 0) {
+        fprintf(stderr, "rank %d: setup failed: %s\n", b.rank, qmar_last_error());
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    qmar_comm_get_name(comm, b.group);
+    section_mpi(&b, &in, &ms[0], &ms[1]);
+    free_inputs(&in);
+    section_inproc(&b, &ms[2], &ms[3]);
+    section_comm_bound(&b, &ms[4], &ms[5]);
+    if (b.rank == 0)
+        print_report(&b, ms);
+    qmar_comm_destroy(comm);
+    MPI_Finalize();
+    return 0;
+}
