@@ -3,6 +3,8 @@
  * communication overlaps the computation of the next block. */
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "agree.h"
 #include "collective_math.h"
@@ -43,6 +45,18 @@ static qmar__epilogue epilogue_of(const qmar_executor *e)
 }
 
 /* ---- overlap: a worker computes row blocks while this thread communicates finished ones ---- */
+
+/* Whether a worker thread computes while this thread communicates. It pays only when each rank
+ * of this host has a core for each (else the two share one core and the polling for MPI
+ * progress slows the computation down): QMAR_OVERLAP=1 forces it, 0 disables it. */
+static int overlap_wanted(const qmar_comm *comm)
+{
+    const char *env = getenv("QMAR_OVERLAP");
+    if (env != NULL && (strcmp(env, "0") == 0 || strcmp(env, "1") == 0))
+        return env[0] == '1';
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus >= 2L * comm->local_ranks;
+}
 
 /* Blocks of rows, the same on every rank (they depend on m, k, n and R only, which the ranks
  * agreed on): about 8 per Run, none under 16 rows, and a single block when the Run is too small
@@ -120,7 +134,8 @@ static qmar_status compute_and_communicate(const scratch *s, const block_io *io)
     pipeline p = {.compute = &s->compute, .e_rows = io->e_rows, .m = f->m, .n = f->n,
                   .block = rows_per_block(f)};
     pthread_t worker;
-    int threaded = p.block < f->m && pthread_mutex_init(&p.lock, NULL) == 0;
+    int threaded = p.block < f->m && overlap_wanted(io->e->comm) &&
+                   pthread_mutex_init(&p.lock, NULL) == 0;
     if (threaded && pthread_cond_init(&p.ready, NULL) != 0) {
         pthread_mutex_destroy(&p.lock);
         threaded = 0;

@@ -13,6 +13,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 # Containers often forbid cross-process memory access; plain copies work everywhere.
 mpirun=(mpirun -n "$ranks" --oversubscribe --mca btl_vader_single_copy_mechanism none)
+[ -n "${QMAR_OVERLAP:-}" ] && mpirun+=(-x QMAR_OVERLAP) # forwarded to every rank
 
 case $mode in
 sm | tcp)

@@ -37,6 +37,7 @@ struct qmar_comm {
     int32_t rank;
     int32_t size;
     int64_t timeout_ms;
+    int32_t local_ranks; /* ranks of the group on this host (they share its cores) */
     char name[QMAR_GROUP_NAME_MAX];
     int32_t refs;      /* the user's handle + one per executor planned on it; registry lock */
     int32_t destroyed; /* the user called qmar_comm_destroy: no longer found by name */

@@ -198,6 +198,7 @@ static qmar_comm *endpoint_create(qmar__inproc_group *g, uint64_t id, int32_t ra
         return NULL;
     c->rank = rank;
     c->size = g->size;
+    c->local_ranks = g->size;
     c->timeout_ms = timeout;
     snprintf(c->name, sizeof c->name, "qmar-inproc-g%llu-r%d", (unsigned long long)id, (int)rank);
     c->ops = &inproc_ops;

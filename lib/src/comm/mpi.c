@@ -269,6 +269,23 @@ static qmar_status check_mpi_comm(MPI_Comm mpi_comm, int *rank, int *size)
     return QMAR_SUCCESS;
 }
 
+/* How many ranks run on this host: an all-gather of host names over the new endpoint. */
+static qmar_status count_local_ranks(qmar_comm *c)
+{
+    char mine[MPI_MAX_PROCESSOR_NAME] = {0};
+    int len = 0;
+    MPI_Get_processor_name(mine, &len);
+    char *all = malloc((size_t)c->size * MPI_MAX_PROCESSOR_NAME);
+    if (all == NULL)
+        return qmar__fail(QMAR_ERR_INNER, "comm_init_mpi: out of memory");
+    qmar_status st = mpi_allgather(c, mine, MPI_MAX_PROCESSOR_NAME, all);
+    c->local_ranks = 0;
+    for (int32_t r = 0; st == QMAR_SUCCESS && r < c->size; r++)
+        c->local_ranks += strcmp(all + (size_t)r * MPI_MAX_PROCESSOR_NAME, mine) == 0;
+    free(all);
+    return st;
+}
+
 qmar_status qmar_comm_init_mpi(MPI_Comm mpi_comm, qmar_comm **comm)
 {
     int rank = 0, size = 0;
@@ -293,6 +310,7 @@ qmar_status qmar_comm_init_mpi(MPI_Comm mpi_comm, qmar_comm **comm)
     snprintf(c->name, sizeof c->name, "qmar-mpi-e%llu-r%d",
              (unsigned long long)atomic_fetch_add(&next_endpoint_id, 1), rank);
     if ((st = duplicate(mpi_comm, c, s)) != QMAR_SUCCESS ||
+        (st = count_local_ranks(c)) != QMAR_SUCCESS ||
         (st = qmar__comm_register(c)) != QMAR_SUCCESS) {
         if (!s->broken && s->comm != MPI_COMM_NULL && st != QMAR_ERR_RUNTIME)
             MPI_Comm_free(&s->comm);
