@@ -32,6 +32,20 @@ static struct timespec deadline_after(int64_t ms)
     return t;
 }
 
+/* Caller holds g->lock: waits until no other rank is reading posted buffers. Readers only copy
+ * (bounded work) before they arrive at their next barrier, so this wait always ends. */
+static void wait_for_readers(qmar__inproc_group *g, int32_t me)
+{
+    for (;;) {
+        int busy = 0;
+        for (int32_t r = 0; r < g->size; r++)
+            busy |= r != me && g->reading[r];
+        if (!busy)
+            return;
+        pthread_cond_wait(&g->changed, &g->lock);
+    }
+}
+
 /* Waits until every rank has arrived, or the endpoint's timeout passes (the group then breaks,
  * waking every waiting rank with the error). */
 static qmar_status barrier(qmar_comm *comm)
@@ -39,10 +53,16 @@ static qmar_status barrier(qmar_comm *comm)
     qmar__inproc_group *g = group_of(comm);
     struct timespec deadline = deadline_after(comm->timeout_ms);
     pthread_mutex_lock(&g->lock);
+    g->reading[comm->rank] = 0; /* arriving: done with the peers' buffers */
+    pthread_cond_broadcast(&g->changed);
     uint64_t gen = g->generation;
     if (!g->broken && ++g->arrived == g->size) {
         g->arrived = 0;
         g->generation++;
+        /* every rank may read from now on, even one that has not woken up yet: a peer that
+         * fails at the next barrier before it wakes must still wait for it */
+        for (int32_t r = 0; r < g->size; r++)
+            g->reading[r] = 1;
         pthread_cond_broadcast(&g->changed);
     }
     while (!g->broken && g->generation == gen) {
@@ -53,6 +73,8 @@ static qmar_status barrier(qmar_comm *comm)
         }
     }
     int ok = g->generation != gen;
+    if (!ok)
+        wait_for_readers(g, comm->rank);
     pthread_mutex_unlock(&g->lock);
     if (ok)
         return QMAR_SUCCESS;
@@ -60,6 +82,17 @@ static qmar_status barrier(qmar_comm *comm)
                       "collective: rank %d waited %lld ms for its peers (group of %d ranks is now "
                       "broken; destroy it and create a new one)",
                       (int)comm->rank, (long long)comm->timeout_ms, (int)comm->size);
+}
+
+/* The end of a collective: this rank reads no peer's buffers any more. */
+static qmar_status end_reads(qmar_comm *comm, qmar_status st)
+{
+    qmar__inproc_group *g = group_of(comm);
+    pthread_mutex_lock(&g->lock);
+    g->reading[comm->rank] = 0;
+    pthread_cond_broadcast(&g->changed);
+    pthread_mutex_unlock(&g->lock);
+    return st;
 }
 
 static void post(qmar_comm *comm, const void *a, const void *b)
@@ -80,7 +113,7 @@ static qmar_status inproc_allgather(qmar_comm *comm, const void *mine, uint64_t 
         return st;
     for (int32_t r = 0; r < g->size; r++)
         memcpy((char *)all + (uint64_t)r * len, g->posted[r][0], len);
-    return barrier(comm); /* nobody reuses `mine` while a peer may still copy it */
+    return end_reads(comm, barrier(comm)); /* nobody reuses `mine` while a peer may copy it */
 }
 
 /* Copies every other rank's chunk of its posted[.][1] matrix into mine (the all-gather). */
@@ -115,7 +148,7 @@ static qmar_status reduce_rows(qmar_comm *comm, const char *src, char *dst, int6
     if ((st = barrier(comm)) != QMAR_SUCCESS)
         return st;
     gather_chunks(comm, dst, m, row_bytes);
-    return barrier(comm); /* peers may still be copying from dst */
+    return end_reads(comm, barrier(comm)); /* peers may still be copying from dst */
 }
 
 static qmar_status inproc_allreduce_y(qmar_comm *comm, const uint16_t *e, uint16_t *out,

@@ -18,5 +18,9 @@ typedef struct qmar__inproc_group {
     uint64_t generation; /* barriers completed */
     int32_t broken;      /* a barrier timed out: every later collective fails at once */
     const void *posted[QMAR_COMM_MAX_RANKS][2];
+    /* reading[r]: rank r passed a barrier and may be reading its peers' posted buffers until it
+     * arrives at the next barrier or its collective ends. A rank that leaves a collective on a
+     * failure waits until no peer reads, so its caller may free what it posted. */
+    int32_t reading[QMAR_COMM_MAX_RANKS];
 } qmar__inproc_group;
 #endif
