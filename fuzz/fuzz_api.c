@@ -10,6 +10,7 @@
  * Input: up to 128 operations, each a u8 opcode (% NOPS) and its parameters from the tail
  * (fuzz/byte_reader.h); see each op_* below for its parameters. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,8 +67,11 @@ typedef struct exec_rec {
     shape_buf *buf; /* the data the executor's descriptors point at */
 } exec_rec;
 
+#define MAX_CONTENDED 4 /* group runs beside spinning threads per input: they cost the machine */
+
 typedef struct world {
     fz_reader r;
+    int contended; /* group runs with spinners so far */
     group groups[MAX_GROUPS];
     int ngroups;
     exec_rec execs[MAX_EXEC];
@@ -413,9 +417,22 @@ static void *run_job(void *arg)
     return NULL;
 }
 
-/* Runs the executors at idx[0..n) (distinct endpoints of group g) at once, one thread each, and
- * checks every status against the model. */
-static void run_set(world *w, int g, const int *idx, const int *ws_mode, int n)
+/* Contention on demand: threads that only spin while the ranks run, so that rank threads get
+ * preempted anywhere, as on a loaded machine (races between a rank's timeout and its peers'
+ * copies need that to show). */
+static atomic_int spinning;
+
+static void *spin(void *arg)
+{
+    (void)arg;
+    while (atomic_load_explicit(&spinning, memory_order_relaxed))
+        ;
+    return NULL;
+}
+
+/* Runs the executors at idx[0..n) (distinct endpoints of group g) at once, one thread each, with
+ * `spinners` spinning threads beside them, and checks every status against the model. */
+static void run_set(world *w, int g, const int *idx, const int *ws_mode, int n, int spinners)
 {
     group *gr = &w->groups[g];
     int runners = 0, same = 1;
@@ -442,7 +459,11 @@ static void run_set(world *w, int g, const int *idx, const int *ws_mode, int n)
     /* What the runners must return if the group is healthy. */
     qmar_status healthy = complete && same ? QMAR_SUCCESS : QMAR_ERR_RUNTIME;
     job jobs[64];
-    pthread_t th[64];
+    pthread_t th[64], spin_th[8];
+    atomic_store(&spinning, 1);
+    for (int i = 0; i < spinners; i++)
+        FUZZ_CHECK(pthread_create(&spin_th[i], NULL, spin, NULL) == 0, "thread",
+                   "pthread_create failed");
     for (int i = 0; i < n; i++) {
         jobs[i] = (job){&w->execs[idx[i]], ws_mode[i], 0, ""};
         FUZZ_CHECK(pthread_create(&th[i], NULL, run_job, &jobs[i]) == 0, "thread",
@@ -450,6 +471,9 @@ static void run_set(world *w, int g, const int *idx, const int *ws_mode, int n)
     }
     for (int i = 0; i < n; i++)
         pthread_join(th[i], NULL);
+    atomic_store(&spinning, 0);
+    for (int i = 0; i < spinners; i++)
+        pthread_join(spin_th[i], NULL);
     int all_ok = 1;
     for (int i = 0; i < n; i++) {
         qmar_status st = jobs[i].st;
@@ -509,11 +533,13 @@ static void op_run_one(world *w)
         return;
     }
     int i = iv % w->nexecs, m = mode;
-    run_set(w, w->execs[i].g, &i, &m, 1);
+    run_set(w, w->execs[i].g, &i, &m, 1, 0);
 }
 
-/* op RUN_GROUP: u8 group, u8 fault (v % 8 == 7: rank (v >> 3) runs with a short workspace).
- * Runs the first pending executor of every rank that has one. */
+/* op RUN_GROUP: u8 group, u8 fault (v % 8 == 7: rank (v >> 3) % size runs with a short
+ * workspace; 0xC0-0xC6: (v & 7) + 1 spinning threads run beside the ranks, for the first
+ * MAX_CONTENDED such runs of an input — rare, since they cost the whole machine while they
+ * spin). Runs the first pending executor of every rank that has one. */
 static void op_run_group(world *w)
 {
     int g = pick_group(w);
@@ -530,8 +556,11 @@ static void op_run_group(world *w)
                 idx[n++] = i;
                 break;
             }
+    int spinners = fault >= 0xC0 && fault < 0xC7 && w->contended < MAX_CONTENDED
+                       ? (fault & 7) + 1 : 0;
+    w->contended += spinners > 0;
     if (n > 0)
-        run_set(w, g, idx, modes, n);
+        run_set(w, g, idx, modes, n, spinners);
 }
 
 /* ---- Odds and ends --------------------------------------------------------------------------- */

@@ -487,6 +487,9 @@ def api_seeds():
     for n in (2, 4, 8):
         ops = [init(n)] + [("plan", 0, r, n % 4) for r in range(n)] + [("run_group", 0, 0)]
         seq("group-%d-ranks" % n, ops)
+    # The same under contention (4 spinning threads beside the ranks), with the default timeout.
+    seq("group-8-ranks-contended", [init(8)] + [("plan", 0, r, 2) for r in range(8)] +
+        [("run_group", 0, 0xC3)])
     seq("group-2-twice", [init(2), ("plan", 0, 0, 1), ("plan", 0, 1, 1), ("run_group", 0, 0),
                           ("plan", 0, 0, 2), ("plan", 0, 1, 2), ("run_group", 0, 0)])
     # Ranks planned on different shapes: every rank fails, the group stays usable.

@@ -155,12 +155,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s [-v] [-k] FILE|DIR...\n", argv[0]);
         return 2;
     }
-    if (__sanitizer_set_death_callback != NULL)
-        __sanitizer_set_death_callback(say_where);
+    /* Under a sanitizer its own handlers report faults (ours would replace them and lose the
+     * report); its death callback names the input. abort() is not theirs to handle. */
     signal(SIGABRT, on_signal);
-    signal(SIGSEGV, on_signal);
-    signal(SIGBUS, on_signal);
-    signal(SIGFPE, on_signal);
+    if (__sanitizer_set_death_callback != NULL) {
+        __sanitizer_set_death_callback(say_where);
+    } else {
+        signal(SIGSEGV, on_signal);
+        signal(SIGBUS, on_signal);
+        signal(SIGFPE, on_signal);
+    }
     if (LLVMFuzzerInitialize != NULL)
         LLVMFuzzerInitialize(&argc, &argv);
     for (int i = first; i < argc; i++)

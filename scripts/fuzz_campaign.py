@@ -241,10 +241,11 @@ class LibFuzzer:
             return True
         self.status_line()
         self.collect_stats()
+        crashed = self.proc.returncode != 0  # else the end of a phase
         self.proc = None
         if time.time() >= self.deadline - 2:
             return False
-        if self.proc.returncode != 0:  # a crash, not the end of a phase
+        if crashed:
             if self.restarts >= MAX_RESTARTS:
                 return False
             self.restarts += 1
@@ -281,6 +282,23 @@ class LibFuzzer:
         self.cpu_done += usage.ru_utime + usage.ru_stime
         self.cpu_now = 0.0
         return True
+
+    def reports(self):
+        """{crash file: the sanitizer or oracle report libFuzzer printed just before writing it}
+        (libFuzzer runs one input at a time, so the report belongs to that input even when it
+        does not fail again alone, e.g. a race between rank threads)."""
+        out, block = {}, []
+        for line in open(self.logpath, errors="replace"):
+            m = re.search(r"Test unit written to (\S+)", line)
+            if m:
+                out[os.path.abspath(m.group(1))] = "".join(block)
+                block = []
+            elif line.startswith("$ "):
+                block = []
+            else:
+                block.append(line)
+                block = block[-400:]
+        return out
 
     def first_crash(self):
         """Seconds from the start to the first crash file found by fuzzing (not a seed)."""
@@ -494,6 +512,29 @@ def triage(target, dirs, path):
     return None
 
 
+def classify(out):
+    """(kind, signature, first line) of a failure report, or None."""
+    m = re.search(r"qmar-fuzz: FAIL \S+ ([a-z0-9-]+): (.*)", out)
+    if m:
+        rule = re.search(r"\(rule (\w+)\)", m.group(2))
+        sig = m.group(1) + ("-" + rule.group(1) if rule else "")
+        return sig, sig, m.group(0)
+    m = re.search(r"ERROR: (AddressSanitizer|LeakSanitizer): ([a-zA-Z-]+)", out)
+    if m:
+        kind = "asan-" + m.group(2).lower() if m.group(1) == "AddressSanitizer" else "leak"
+        frames = [f for f in re.findall(r"#\d+ 0x[0-9a-f]+ in (\w+)", out[m.end():])
+                  if not f.startswith(("__asan", "__interceptor", "__sanitizer", "__lsan"))]
+        return kind, kind + ":" + (frames[0] if frames else "?"), m.group(0)
+    m = re.search(r"(\S+:\d+:\d+): runtime error: (.*)", out)
+    if m:
+        return "ubsan", "ubsan:" + m.group(1), m.group(0)
+    m = re.search(r"ERROR: libFuzzer: (timeout|out-of-memory|deadly signal)", out)
+    if m:
+        kind = {"deadly signal": "signal"}.get(m.group(1), m.group(1))
+        return kind, kind, m.group(0)
+    return None
+
+
 def triage_in(target, dirs, path, extra):
     binary = os.path.join(dirs["libfuzzer"], "fuzz", "replay_" + target)
     env = dict(os.environ, UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1",
@@ -507,21 +548,7 @@ def triage_in(target, dirs, path, extra):
         return "timeout", "timeout", out[-2000:]
     if rc == 0:
         return None
-    m = re.search(r"qmar-fuzz: FAIL \S+ ([a-z0-9-]+): (.*)", out)
-    if m:
-        kind = m.group(1)
-        rule = re.search(r"\(rule (\w+)\)", m.group(2))
-        sig = kind + ("-" + rule.group(1) if rule else "")
-        return sig, sig, m.group(0)
-    m = re.search(r"ERROR: (AddressSanitizer|LeakSanitizer): ([a-z-]+)", out)
-    if m:
-        kind = "asan-" + m.group(2) if m.group(1) == "AddressSanitizer" else "leak"
-        frame = re.search(r"#\d+ 0x[0-9a-f]+ in (\w+) ", out[m.end():])
-        return kind, kind + ":" + (frame.group(1) if frame else "?"), m.group(0)
-    m = re.search(r"(\S+:\d+:\d+): runtime error: (.*)", out)
-    if m:
-        return "ubsan", "ubsan:" + m.group(1), m.group(0)
-    return "crash", "crash-rc%d" % rc, out[-400:]
+    return classify(out) or ("crash", "crash-rc%d" % rc, out[-400:])
 
 
 def next_regress_name(corpus, kind):
@@ -540,8 +567,22 @@ def keep_crashes(target, dirs, work, lf, afl):
     hangs = afl.crash_files("hangs") if afl else []
     seen, kept, crashes = set(), [], list(raw)
     corpus = os.path.join(ROOT, "corpus", target)
+    reports = lf.reports()
+    known = {hashlib.sha1(open(os.path.join(corpus, f), "rb").read()).hexdigest()
+             for f in os.listdir(corpus)}
+    # Kinds of the regress files that failed again at load: bugs still open. A new crash of such
+    # a kind is counted, not kept, so an open bug does not add a regress file every night.
+    open_kinds = {re.sub(r"-\d+$", "", f[len("seed-regress-"):])
+                  for f in os.listdir(lf.crashes) if f.startswith("seed-regress-")}
     for path in raw + hangs:
+        if hashlib.sha1(open(path, "rb").read()).hexdigest() in known:
+            continue  # a corpus file (a regress file of a bug still open): counted, not copied
         t = triage(target, dirs, path)
+        report = reports.get(os.path.abspath(path), "")
+        if t is None and classify(report):
+            # libFuzzer saw it fail under ASan; alone it passes (a race): keep it all the same
+            kind, sig, text = classify(report)
+            t = (kind, sig, text + "  [did not fail again alone: timing-dependent]", {})
         if t is None:
             if path not in hangs:
                 kept.append(("not-reproduced", os.path.relpath(path, ROOT), ""))
@@ -551,13 +592,19 @@ def keep_crashes(target, dirs, work, lf, afl):
         kind, sig, text, extra = t
         if sig in seen:
             continue
+        if re.sub(r"[^a-z0-9-]", "-", kind.lower()) in open_kinds:
+            kept.append(("open-bug", os.path.relpath(path, ROOT), text))
+            seen.add(sig)
+            continue
         seen.add(sig)
         dest = next_regress_name(corpus, re.sub(r"[^a-z0-9-]", "-", kind.lower()))
         minimized = os.path.join(work, "min-" + os.path.basename(dest))
         if kind != "timeout":
+            # its intermediate artifacts go to the work dir, never to the source tree
             run([os.path.join(dirs["libfuzzer"], "fuzz", target), "-minimize_crash=1",
-                 "-runs=20000", "-max_total_time=60", "-exact_artifact_path=" + minimized, path],
-                env=dict(os.environ, UBSAN_OPTIONS="halt_on_error=1", **extra))
+                 "-runs=20000", "-max_total_time=60", "-exact_artifact_path=" + minimized,
+                 "-artifact_prefix=" + work + "/", path],
+                env=dict(os.environ, UBSAN_OPTIONS="halt_on_error=1", **extra), cwd=work)
         src = path
         if os.path.exists(minimized):
             t2 = triage_in(target, dirs, minimized, extra)
@@ -735,7 +782,10 @@ def main():
                       "new": added, "raw_crashes": len(raw), "kept": kept,
                       "corpus": len(os.listdir(os.path.join(ROOT, "corpus", t)))}
         for kind, name, text in kept:
-            if kind != "not-reproduced":
+            if kind == "open-bug":
+                log("  CRASH again (regress files of its kind already fail: not kept): %s  %s" % (
+                    name, text.splitlines()[0][:120] if text else ""))
+            elif kind != "not-reproduced":
                 log("  CRASH %s: %s  %s" % (kind, name, text.splitlines()[0][:160] if text else ""))
         nr = [k for k in kept if k[0] == "not-reproduced"]
         if nr:
@@ -743,7 +793,8 @@ def main():
                 "heap damage that surfaced in a later input of AFL++'s persistent loop): %s" % (
                     len(nr), t, os.path.dirname(nr[0][1])))
         log("  %s done: %d new inputs merged, %d crash files (%d distinct kept)" % (
-            t, added, len(raw), len([k for k in kept if k[0] != "not-reproduced"])))
+            t, added, len(raw), len([k for k in kept
+                                     if k[0] not in ("not-reproduced", "open-bug")])))
 
     log("== coverage of lib/src (gcc --coverage, replaying the corpus; fuzz_op once per kernel)")
     per, total, html = coverage(dirs, os.path.join(args.out, "report"),
@@ -812,7 +863,8 @@ def main():
         log("  line coverage of lib/src from the checked-in corpus >= %.0f%%: %.1f%%  %s" % (
             LINE_TARGET, base_total["line_percent"],
             "met" if base_total["line_percent"] >= LINE_TARGET else "MISSED"))
-    kept_all = [(t, k) for t in targets for k in results[t]["kept"] if k[0] != "not-reproduced"]
+    kept_all = [(t, k) for t in targets for k in results[t]["kept"]
+                if k[0] not in ("not-reproduced", "open-bug")]
     if kept_all:
         log("")
         log("crashes kept (corpus/<target>/regress-*; never delete them):")
@@ -835,4 +887,10 @@ def on_signal(sig, frame):
 if __name__ == "__main__":
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    sys.exit(main())
+    try:
+        status = main()
+    finally:  # whatever happened, no engine outlives the campaign
+        for p in children:
+            if p.returncode is None and p.poll() is None:
+                p.kill()
+    sys.exit(status)
