@@ -1,9 +1,9 @@
 /* fuzz_numeric: the library's conversion and rounding helpers against the integer-exact model,
  * on any bits: fp16/bf16 <-> fp32, rint + sat8; the element-wise passes of the collectives (the
  * fp32 all-reduce sum, case 3's quantize, sum + requantize, dequantize) in every implementation
- * this CPU runs (scalar, AVX-512); the fused epilogue (bias, the three dequant modes, pertoken, x3)
- * of every ISA's kernel on any block of columns; TransQuantParamV2; the FRACTAL_NZ size, index and
- * conversion; element sizes.
+ * this CPU runs (scalar, AVX2, AVX-512); the fused epilogue (bias, the three dequant modes,
+ * pertoken, x3) of every ISA's kernel on any block of columns; TransQuantParamV2; the FRACTAL_NZ
+ * size, index and conversion; element sizes.
  * Oracle: equal bits (NaN meets NaN, any payload: numerics.md), equal statuses, no sanitizer
  * report (every buffer is allocated to its exact size).
  *
@@ -102,13 +102,19 @@ static void op_rint_sat8(ctx *c)
 
 /* ---- The element-wise passes of the collectives (numerics.md §4, §5) ------------------------- */
 
-/* The implementations this build has and this CPU runs; the first is the scalar reference. */
+/* The implementations this build has and this CPU runs; the first is the scalar reference.
+ * Selector byte: bit 0 set, AVX-512; else bit 1 set, AVX2; else (or where the CPU lacks the
+ * ISA) scalar. */
 static const qmar__elementwise *elementwise_impl(ctx *c)
 {
     uint8_t v = fz_u8(&c->r);
 #if QMAR_HAVE_AVX512
     if ((v & 1) && qmar__kernel_for(QMAR__ISA_AVX512) != NULL)
         return &qmar__elementwise_avx512;
+#endif
+#if QMAR_HAVE_AVX2
+    if ((v & 3) == 2 && qmar__kernel_for(QMAR__ISA_AVX2) != NULL)
+        return &qmar__elementwise_avx2;
 #endif
     (void)v;
     return &qmar__elementwise_scalar;

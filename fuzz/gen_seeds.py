@@ -412,8 +412,9 @@ def num_seeds():
     halves = [0x3F000000, 0xBF000000, 0x3FC00000, 0x40200000, 0x42FF0000, 0x42FE0000, 0xC3000000,
               0xC3008000, 0x7FC00000, 0x7F800000, 0xFF800000, 0x4EFFFFFF, 0x3EFFFFFF]
     seq("rint-sat8-halves", [("rint_sat8", [(4, x)]) for x in halves])
-    # Element-wise passes, scalar (impl 0) and AVX-512 where the CPU has it (impl 1).
-    for impl, iname in ((0, "scalar"), (1, "avx512")):
+    # Element-wise passes, scalar (impl 0), AVX-512 (impl 1) and AVX2 (impl 2) where the CPU has
+    # them.
+    for impl, iname in ((0, "scalar"), (1, "avx512"), (2, "avx2")):
         seq("reduce-fp16-8-ranks-" + iname, [("reduce", [(1, impl), (1, 0), (1, 6), (1, 39)])],
             bytes(range(256)) * 3)
         seq("reduce-bf16-3-ranks-" + iname, [("reduce", [(1, impl), (1, 1), (1, 1), (1, 17)])],

@@ -18,16 +18,26 @@ static uint64_t next(void)
     return state;
 }
 
-/* Y bits: a third special or boundary classes, the rest ordinary magnitudes near 2^-2..2^9. */
+/* When set, every generated value is one of the special or boundary ones. */
+static int specials_only;
+
+/* Y bits: a third special or boundary classes (±0, ±inf, quiet and signalling NaN, denormals,
+ * the largest finite, ±1 and ±0.5 as divisors, values at and around the int8 edges: 126.5, 127,
+ * 127.5, 128, -127.5, -128, and 255, -128.5 in fp16, 129, -129 in bf16), the rest ordinary
+ * magnitudes near 2^-2..2^9. */
 static uint16_t gen_y(int bf16)
 {
-    static const uint16_t h[] = {0x0000, 0x8000, 0x7C00, 0xFC00, 0x7E00, 0x7C01, 0x0001, 0x83FF,
-                                 0x7BFF, 0x5800, 0x57F0, 0x5BF8, 0x3800, 0xB800};
-    static const uint16_t b[] = {0x0000, 0x8000, 0x7F80, 0xFF80, 0x7FC0, 0x7F81, 0x0001, 0x807F,
-                                 0x7F7F, 0x4300, 0x42FF, 0x4301, 0x3F00, 0xBF00};
+    static const uint16_t h[] = {0x0000, 0x8000, 0x7C00, 0xFC00, 0x7E00, 0x7C01, 0x0001,
+                                 0x83FF, 0x7BFF, 0x5800, 0x57F0, 0x5BF8, 0x3800, 0xB800,
+                                 0x3C00, 0xBC00, 0x57F8, 0x57E8, 0xD7F8, 0xD800, 0xD804};
+    static const uint16_t b[] = {0x0000, 0x8000, 0x7F80, 0xFF80, 0x7FC0, 0x7F81, 0x0001,
+                                 0x807F, 0x7F7F, 0x4300, 0x42FF, 0x4301, 0x3F00, 0xBF00,
+                                 0x3F80, 0xBF80, 0x42FE, 0x42FD, 0xC2FF, 0xC300, 0xC301};
+    enum { NSPECIAL = sizeof h / sizeof h[0] };
+    _Static_assert(sizeof b == sizeof h, "one table per Y");
     uint64_t r = next();
-    if (r % 3 == 0)
-        return (bf16 ? b : h)[(r >> 8) % 14];
+    if (r % 3 == 0 || specials_only)
+        return (bf16 ? b : h)[(r >> 8) % NSPECIAL];
     if (r % 3 == 1)
         return (uint16_t)(r >> 16); /* any bits */
     uint16_t sign = (uint16_t)((r >> 40) & 1) << 15;
@@ -38,9 +48,13 @@ static uint16_t gen_y(int bf16)
 static float gen_ratio(void)
 {
     uint64_t r = next();
-    static const float special[] = {0.0f, -0.0f, 1.0f / 0.0f, 0.5f, 0.125f, 1.0e-40f};
-    if (r % 5 == 0)
-        return special[(r >> 8) % 6];
+    /* 64: |S| * 64 overflows fp16 for |S| >= 1024 (inf, then 127/-128); 0.5: S = 255 and -257
+     * give 127.5 and -128.5 */
+    static const float special[] = {0.0f,  -0.0f,   1.0f / 0.0f, -1.0f / 0.0f, 0.0f / 0.0f, 0.5f,
+                                    -0.5f, 0.125f,  1.0e-40f,    1.0f,         -1.0f,       64.0f,
+                                    1.0f / 1024.0f, 127.5f / 1024.0f};
+    if (r % 5 == 0 || specials_only)
+        return special[(r >> 8) % (sizeof special / sizeof special[0])];
     float f = (float)(int32_t)(r >> 40) / (float)(1 << 24);
     return (r & 1) ? f : -f;
 }
@@ -107,28 +121,45 @@ static void compare(const qmar__elementwise *v, int32_t y, int32_t ranks, int64_
     free(s1), free(out_s), free(out_v), free(q_s), free(q_v), free(ratio);
 }
 
+/* Every column count up to 17 (tails of 1..7 after zero, one or two 8-lane vectors, and of
+ * 1..15 after a 16-lane one), then longer rows; with random values, then with special ones
+ * only. */
 static void compare_all(const qmar__elementwise *v)
 {
-    static const int64_t ns[] = {1, 2, 15, 16, 17, 31, 33, 64, 100, 257};
-    for (int yi = 0; yi < 2; yi++)
-        for (int32_t ranks = 1; ranks <= 8; ranks++)
-            for (unsigned i = 0; i < sizeof ns / sizeof ns[0]; i++)
-                compare(v, yi ? QMAR_BF16 : QMAR_FLOAT16, ranks, 1 + (int64_t)(next() % 9), ns[i]);
+    static const int64_t ns[] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,  12, 13,
+                                 14, 15, 16, 17, 23, 31, 33, 64, 100, 257};
+    for (specials_only = 0; specials_only < 2; specials_only++)
+        for (int yi = 0; yi < 2; yi++)
+            for (int32_t ranks = 1; ranks <= 8; ranks++)
+                for (unsigned i = 0; i < sizeof ns / sizeof ns[0]; i++)
+                    compare(v, yi ? QMAR_BF16 : QMAR_FLOAT16, ranks, 1 + (int64_t)(next() % 9),
+                            ns[i]);
+    specials_only = 0;
 }
 
 int main(void)
 {
-    int ran = 0;
+    int ran_avx2 = 0, ran_avx512 = 0;
+    /* qmar__kernel_for says whether this CPU and OS run the ISA: AVX2 + F16C for avx2. */
+#if QMAR_HAVE_AVX2
+    if (qmar__kernel_for(QMAR__ISA_AVX2) != NULL) {
+        compare_all(&qmar__elementwise_avx2);
+        ran_avx2 = 1;
+        printf("compared: avx2 vs scalar\n");
+    }
+#endif
 #if QMAR_HAVE_AVX512
     if (qmar__kernel_for(QMAR__ISA_AVX512) != NULL) {
         compare_all(&qmar__elementwise_avx512);
-        ran = 1;
+        ran_avx512 = 1;
         printf("compared: avx512 vs scalar\n");
     }
 #endif
-    /* A CPU with AVX-512 whose vector passes were not compared is a failure, not a skip. */
-    CHECK(ran || qmar__kernel_for(QMAR__ISA_AVX512) == NULL);
-    if (!ran)
+    /* A CPU with AVX2 or AVX-512 whose vector passes were not compared is a failure, not a
+     * skip. */
+    CHECK(ran_avx2 || qmar__kernel_for(QMAR__ISA_AVX2) == NULL);
+    CHECK(ran_avx512 || qmar__kernel_for(QMAR__ISA_AVX512) == NULL);
+    if (!ran_avx2 && !ran_avx512)
         printf("no vector element-wise passes on this CPU or build: scalar only\n");
     return check_summary();
 }

@@ -23,6 +23,9 @@ typedef struct qmar__elementwise {
 } qmar__elementwise;
 
 extern const qmar__elementwise qmar__elementwise_scalar;
+#if QMAR_HAVE_AVX2
+extern const qmar__elementwise qmar__elementwise_avx2;
+#endif
 #if QMAR_HAVE_AVX512
 extern const qmar__elementwise qmar__elementwise_avx512;
 #endif

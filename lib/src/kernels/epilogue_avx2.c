@@ -1,34 +1,11 @@
 /* numerics.md §1-§3 eight columns at a time (AVX2 + F16C); bit-exact with qmar__epilogue_block
- * (see epilogue_avx512.c for why each conversion is exact). Columns that do not fill a vector,
- * and the rare vector whose acc + bias overflows int32, go through the reference. */
+ * (convert_avx2.h and epilogue_avx512.c say why each conversion is exact). Columns that do not
+ * fill a vector, and the rare vector whose acc + bias overflows int32, go through the reference. */
 #include <immintrin.h>
 
+#include "convert_avx2.h"
 #include "epilogue_simd.h"
 #include "qmar/qmar.h"
-
-static inline __m128i f32_to_bf16(__m256 x)
-{
-    __m256i b = _mm256_castps_si256(x), hi = _mm256_srli_epi32(b, 16);
-    __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(b, _mm256_set1_epi32(0x7FFFFFFF)),
-                                     _mm256_set1_epi32(0x7F800000));
-    __m256i bias = _mm256_add_epi32(_mm256_set1_epi32(0x7FFF),
-                                    _mm256_and_si256(hi, _mm256_set1_epi32(1)));
-    __m256i r = _mm256_srli_epi32(_mm256_add_epi32(b, bias), 16);
-    r = _mm256_blendv_epi8(r, _mm256_or_si256(hi, _mm256_set1_epi32(0x40)), nan);
-    return _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
-}
-
-static inline __m128i f32_to_y(__m256 x, int bf16)
-{
-    return bf16 ? f32_to_bf16(x) : _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT);
-}
-
-static inline __m256 y_to_f32(__m128i h, int bf16)
-{
-    if (bf16)
-        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-    return _mm256_cvtph_ps(h);
-}
 
 void qmar__epilogue_avx2(const qmar__epilogue *p, const int32_t *acc, int64_t ldacc, int64_t row0,
                          int64_t rows, int64_t j0, int64_t j1, uint16_t *e, int64_t lde)
