@@ -8,7 +8,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 QMAR_PACKAGES=(gcc g++ clang meson ninja-build pkg-config python3 valgrind
                libopenmpi-dev openmpi-bin
                libdnnl-dev  # oneDNN: the comparison in bench/ (scripts/bench)
-               afl++ libclang-rt-14-dev gcovr) # fuzzers: AFL++, libFuzzer for clang 14, coverage
+               afl++ libclang-rt-14-dev gcovr # fuzzers: AFL++, libFuzzer for clang 14, coverage
+               frama-c-base why3 z3 cvc4) # proofs: Frama-C/WP, Why3, its two provers (suite proofs)
 
 missing_packages() {
     local p

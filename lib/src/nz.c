@@ -7,6 +7,12 @@
 #include "validate.h"
 
 /* Align(rows,16) * Align(cols,32), or -1 if a dim is < 1 or the size passes the element limit. */
+/*@ assigns \nothing;
+    ensures 1 <= rows && 1 <= cols && nz_size(rows, cols) <= 281474976710656 ==>
+                \result == nz_size(rows, cols);
+    ensures !(1 <= rows && 1 <= cols && nz_size(rows, cols) <= 281474976710656) ==>
+                \result == -1;
+*/
 static int64_t nz_elements(int64_t rows, int64_t cols)
 {
     if (rows < 1 || cols < 1 || rows > QMAR__MAX_ELEMS || cols > QMAR__MAX_ELEMS)
@@ -40,12 +46,44 @@ qmar_status qmar_calculate_matmul_weight_size_v2(const int64_t *dims, uint64_t n
     return QMAR_SUCCESS;
 }
 
+/*@ ghost
+  /@ requires 0 <= a <= b && 0 <= c;
+     assigns \nothing;
+     ensures a * c <= b * c;
+  @/
+  static void lemma_mul_mono(int64_t a, int64_t b, int64_t c)
+  {
+  }
+*/
+
+/*@ requires 1 <= rows && 1 <= cols && size == nz_size(rows, cols) && size <= 281474976710656;
+    requires \valid(nz + (0 .. size - 1)) && \valid_read(nd + (0 .. rows * cols - 1));
+    requires \separated(nz + (0 .. size - 1), nd + (0 .. rows * cols - 1));
+    assigns nz[0 .. size - 1];
+*/
 static void scatter_nz(const int8_t *nd, int64_t rows, int64_t cols, int8_t *nz, int64_t size)
 {
+    //@ assert rows <= align_up(rows, 16) && cols <= align_up(cols, 32);
+    //@ ghost lemma_mul_mono(rows, (rows + 15) / 16 * 16, cols);
+    //@ ghost lemma_mul_mono(cols, (cols + 31) / 32 * 32, (rows + 15) / 16 * 16);
+    //@ assert rows * cols <= size;
     memset(nz, 0, (size_t)size); /* padding is zero, so it can never reach an output */
+    /*@ loop invariant 0 <= h <= rows;
+        loop assigns h, nz[0 .. size - 1];
+        loop variant rows - h;
+    */
     for (int64_t h = 0; h < rows; h++)
-        for (int64_t w = 0; w < cols; w++)
+        /*@ loop invariant 0 <= w <= cols;
+            loop assigns w, nz[0 .. size - 1];
+            loop variant cols - w;
+        */
+        for (int64_t w = 0; w < cols; w++) {
+            //@ assert align_up(w + 1, 32) <= align_up(cols, 32);
+            //@ assert nz_size(rows, w + 1) <= size;
+            //@ ghost lemma_mul_mono(h, rows - 1, cols);
+            //@ assert h * cols + w < rows * cols;
             nz[qmar__nz_index(h, w, rows)] = nd[h * cols + w];
+        }
 }
 
 qmar_status qmar_trans_matmul_weight(const int8_t *nd, int64_t rows, int64_t cols, int8_t *nz,

@@ -5,9 +5,13 @@
 #include "error.h"
 #include "plan.h"
 
+/*@ requires bytes <= 18446744073709551615 - 63;
+    assigns \nothing;
+    ensures \result == align_up(bytes, 64);
+*/
 static uint64_t align64(uint64_t bytes)
 {
-    return (bytes + 63u) & ~(uint64_t)63u;
+    return (bytes + 63u) / 64u * 64u;
 }
 
 uint64_t qmar__workspace_size(const qmar__facts *f)

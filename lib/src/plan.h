@@ -14,7 +14,16 @@ struct qmar_executor {
     uint64_t workspace_size;
 };
 
-/* The workspace formula documented in qmar.h. */
+/* The workspace formula of spec/api.md as ACSL logic. */
+#include "../../spec/acsl/workspace.acsl"
+
+/* The workspace formula documented in qmar.h (spec/api.md "Workspace"). Proven
+ * (proofs/units/plan): what qmar__validate guarantees of an accepted call's facts is enough for
+ * the formula to be computed exactly in 64 bits. */
+/*@ requires \valid_read(f) && facts_in_range(*f);
+    assigns \nothing;
+    ensures \result == workspace_bytes(f->m, f->n, f->y, f->op_case);
+*/
 uint64_t qmar__workspace_size(const qmar__facts *f);
 
 /* Computes the planned call into its output; workspace has at least e->workspace_size bytes. */

@@ -17,4 +17,13 @@ struct qmar_tensor {
     int64_t storage_dims[QMAR_MAX_DIMS];
     void *data;
 };
+
+/* The words of spec/validation.md (element size, contiguous, footprint, ...) as ACSL logic. */
+#include "../../spec/acsl/tensor.acsl"
+
+/* Contract of the public qmar_dtype_size (qmar.h), proven in tensor.c (proofs/units/tensor). */
+/*@ assigns \nothing;
+    ensures \result == elem_size(dtype);
+*/
+uint64_t qmar_dtype_size(qmar_dtype dtype);
 #endif

@@ -73,11 +73,43 @@ typedef struct qmar__facts {
     int32_t has_pertoken; /* case 3 may also carry pertoken */
 } qmar__facts;
 
+/* Rules N1..A3 of spec/validation.md as ACSL predicates (rule_N1 .. rule_A3, accepted). */
+#include "../../spec/acsl/validation.acsl"
+
 /* Rules N1..A3 in spec order. Pure: reads only the descriptors and attribute strings (never tensor
- * data), writes only *verdict and, on success, *facts. */
+ * data), writes only *verdict and, on success, *facts.
+ * Proven (proofs/units/validate): the status is SUCCESS exactly when the call satisfies every rule
+ * of spec/acsl/validation.acsl, NULLPTR exactly when an N rule fails, INVALID otherwise. */
+/*@ requires call_readable(call);
+    requires \valid(verdict) && \valid(facts) && \separated(verdict, facts);
+    assigns *verdict, *facts;
+    ensures verdict->status == \result;
+    behavior null_pointer:
+      assumes !rules_N(call);
+      ensures \result == QMAR_ERR_PARAM_NULLPTR;
+      ensures *facts == \old(*facts);
+    behavior accepted:
+      assumes accepted(call);
+      ensures \result == QMAR_SUCCESS;
+      ensures facts_of{Pre}(call, *facts);
+      ensures facts_in_range(*facts);
+    behavior rejected:
+      assumes rules_N(call) && !accepted(call);
+      ensures \result == QMAR_ERR_PARAM_INVALID;
+      ensures *facts == \old(*facts);
+    complete behaviors;
+    disjoint behaviors;
+*/
 qmar_status qmar__validate(const qmar__call *call, qmar__verdict *verdict, qmar__facts *facts);
 
 /* Footprint of a valid tensor in bytes (spec/validation.md, "footprint"). */
+/*@ requires tensor_readable(t) && well_formed(t);
+    assigns \nothing;
+    ensures t->format == QMAR_FORMAT_FRACTAL_NZ ==>
+                \result == storage_count(t) * elem_size(t->dtype);
+    ensures t->format != QMAR_FORMAT_FRACTAL_NZ ==>
+                \result == view_count(t) * elem_size(t->dtype);
+*/
 uint64_t qmar__footprint_bytes(const qmar_tensor *t);
 
 /* Reason text of a verdict, written to the thread-local last error; returns the verdict's status. */

@@ -1,0 +1,5 @@
+# unit: validate
+# functions: check_attributes
+# expect: typed_check_attributes_ensures_2
+# mutation: A1 compares only the prefix "sum" (reduce_op "summary" is accepted)
+s/r\[2\] == 'm' && r\[3\] == '\\0'/r[2] == 'm'/
