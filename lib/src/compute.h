@@ -32,8 +32,8 @@ typedef struct qmar__compute {
 qmar_status qmar__compute_init(qmar__compute *c, const qmar__kernel *kern, int32_t threads,
                                int64_t m, int64_t k, int64_t n);
 
-/* The same with the packing mode forced (tests): fused 0 packs all of x2 first, 1 packs it block
- * by block as it is used (any m), -1 chooses. */
+/* The same with the packing mode forced (tests; Run when it splits rows into blocks): fused 0
+ * packs all of x2 first, 1 packs it block by block as it is used (any m), -1 chooses. */
 qmar_status qmar__compute_init_mode(qmar__compute *c, const qmar__kernel *kern, int32_t threads,
                                     int64_t m, int64_t k, int64_t n, int32_t fused);
 

@@ -19,6 +19,7 @@
 typedef struct scratch {
     qmar__compute compute; /* packed x2 and the threads' buffers */
     float *ratio;          /* case 3: s1/s2 per column */
+    int split;             /* blocks computed on a worker while this thread communicates */
 } scratch;
 
 static const void *elem0(const qmar_tensor *t)
@@ -46,11 +47,14 @@ static qmar__epilogue epilogue_of(const qmar_executor *e)
 
 /* ---- overlap: a worker computes row blocks while this thread communicates finished ones ---- */
 
-/* Whether a worker thread computes while this thread communicates. It pays only when each rank
- * of this host has a core for each (else the two share one core and the polling for MPI
- * progress slows the computation down): QMAR_OVERLAP=1 forces it, 0 disables it. */
+/* Whether a worker thread computes while this thread communicates. A one-rank group has nothing
+ * to communicate. Otherwise it pays only when each rank of this host has a core for each (else
+ * the two share one core and the polling for MPI progress slows the computation down):
+ * QMAR_OVERLAP=1 forces it, 0 disables it. */
 static int overlap_wanted(const qmar_comm *comm)
 {
+    if (comm->size == 1)
+        return 0;
     const char *env = getenv("QMAR_OVERLAP");
     if (env != NULL && (strcmp(env, "0") == 0 || strcmp(env, "1") == 0))
         return env[0] == '1';
@@ -134,8 +138,7 @@ static qmar_status compute_and_communicate(const scratch *s, const block_io *io)
     pipeline p = {.compute = &s->compute, .e_rows = io->e_rows, .m = f->m, .n = f->n,
                   .block = rows_per_block(f)};
     pthread_t worker;
-    int threaded = p.block < f->m && overlap_wanted(io->e->comm) &&
-                   pthread_mutex_init(&p.lock, NULL) == 0;
+    int threaded = s->split && pthread_mutex_init(&p.lock, NULL) == 0;
     if (threaded && pthread_cond_init(&p.ready, NULL) != 0) {
         pthread_mutex_destroy(&p.lock);
         threaded = 0;
@@ -162,10 +165,15 @@ static qmar_status compute_and_communicate(const scratch *s, const block_io *io)
     return st;
 }
 
-static qmar_status scratch_alloc(const qmar__facts *f, scratch *s)
+static qmar_status scratch_alloc(const qmar_executor *e, scratch *s)
 {
-    qmar_status st = qmar__compute_init(&s->compute, qmar__kernel_select(), qmar__num_threads(),
-                                        f->m, f->k, f->n);
+    const qmar__facts *f = &e->facts;
+    s->split = rows_per_block(f) < f->m && overlap_wanted(e->comm);
+    /* Split into blocks, x2 is packed once up front: packing it column block by column block
+     * right before use (compute.c's fused mode) would pack all of it again for every block. */
+    qmar_status st = qmar__compute_init_mode(&s->compute, qmar__kernel_select(),
+                                             qmar__num_threads(), f->m, f->k, f->n,
+                                             s->split ? 0 : -1);
     if (st != QMAR_SUCCESS)
         return st;
     s->ratio = f->op_case == 3 ? malloc((size_t)f->n * sizeof *s->ratio) : NULL;
@@ -178,7 +186,7 @@ qmar_status qmar__execute(qmar_executor *e, void *workspace)
 {
     const qmar__facts *f = &e->facts;
     scratch s = {0};
-    qmar_status st = qmar__agree(e, scratch_alloc(f, &s));
+    qmar_status st = qmar__agree(e, scratch_alloc(e, &s));
     if (st == QMAR_SUCCESS) {
         uint64_t cells = (uint64_t)(f->m * f->n);
         block_io io = {.e = e, .ratio = s.ratio, .e_rows = workspace,
