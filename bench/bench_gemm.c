@@ -299,13 +299,13 @@ static void qmar_compute(int64_t m, int64_t k, int64_t n, const int8_t *x1, cons
                          const int32_t *bias, const uint16_t *scale, uint16_t *e)
 {
     qmar__compute c;
-    if (qmar__compute_init(&c, qmar__kernel_select(), 1, m, k, n) != QMAR_SUCCESS) {
+    if (qmar__compute_init(&c, qmar__kernel_select(), 1, m, k, n, QMAR__X2_ND) != QMAR_SUCCESS) {
         fprintf(stderr, "qmar: %s\n", qmar_last_error());
         exit(2);
     }
     qmar__epilogue ep = {.y = QMAR_BF16, .mode = QMAR__DQ_BF16, .n = n, .scale = scale,
                          .scale_step = 1, .bias = bias};
-    qmar__compute_prepare(&c, x1, x2, QMAR__X2_ND, &ep);
+    qmar__compute_prepare(&c, x1, x2, &ep);
     qmar__compute_rows(&c, 0, m, e, n);
     qmar__compute_free(&c);
 }

@@ -26,7 +26,7 @@ extern const qmar__kernel qmar__kernel_amx_emulated;
 typedef struct variant {
     const char *name;
     const qmar__kernel *k;
-    int64_t gemm_runs, epilogue_runs;
+    int64_t gemm_runs, epilogue_runs, direct_runs; /* direct: computes that took gemm_direct */
 } variant;
 
 static variant variants[8];
@@ -89,6 +89,21 @@ static void fill_s8(int8_t *v, int64_t len, int data, int is_b)
         default: v[i] = is_b ? 127 : -128; break;
         }
     }
+}
+
+static int32_t forced_mode = -2; /* a QMAR__MODE_* for every compute, or -2: random */
+
+/* QMAR__MODE_PACKED, _FUSED or _DIRECT (which falls back where it does not apply). */
+static int32_t random_mode(void)
+{
+    return forced_mode != -2 ? forced_mode : (int32_t)(next() % 3);
+}
+
+static void count_direct(const qmar__compute *c)
+{
+    for (int v = 0; v < nvariants; v++)
+        if (variants[v].k == c->kern)
+            variants[v].direct_runs += c->direct;
 }
 
 /* ---- guarded outputs ---- */
@@ -159,13 +174,14 @@ static uint32_t *run_acc(const qmar__kernel *kern, int32_t threads, const int8_t
                          const int8_t *x2, int32_t layout, int64_t m, int64_t k, int64_t n,
                          int64_t ld, int64_t split, const uint16_t *ones)
 {
-    qmar__compute c; /* both packing modes, whatever the shape */
-    if (qmar__compute_init_mode(&c, kern, threads, m, k, n, (int32_t)(next() & 1)) != QMAR_SUCCESS) {
+    qmar__compute c; /* every mode (packed, fused, direct where it applies), whatever the shape */
+    if (qmar__compute_init_mode(&c, kern, threads, m, k, n, layout, random_mode()) != QMAR_SUCCESS) {
         qmar__compute_free(&c);
         return NULL;
     }
     qmar__epilogue ep = dummy_epilogue(n, ones);
-    qmar__compute_prepare(&c, x1, x2, layout, &ep);
+    count_direct(&c);
+    qmar__compute_prepare(&c, x1, x2, &ep);
     uint32_t *out = guarded32(m, ld);
     qmar__compute_acc(&c, 0, split, (int32_t *)out + GUARD, ld);
     qmar__compute_acc(&c, split, m - split, (int32_t *)out + GUARD + split * ld, ld);
@@ -256,6 +272,31 @@ static void gemm_suite(void)
     for (unsigned i = 0; i < sizeof par / sizeof par[0]; i++)
         for (int32_t th = 2; th <= 3; th++)
             check_gemm(par[i][0], par[i][1], par[i][2], 0, (int32_t)(next() % 4), th);
+}
+
+/* The kernels' direct paths (few rows, x2 row-major): every m up to one past the largest
+ * direct_rows, k around the group of 4 and the kernels' k blocks, n around the 64-column slices
+ * and column blocks, extreme values, 1-3 threads. */
+static void direct_suite(void)
+{
+    static const int64_t ks[] = {1, 2, 3, 4, 5, 63, 64, 65, 255, 513, 1027, 4096};
+    static const int64_t ns[] = {1, 15, 63, 64, 65, 200, 256, 257, 513};
+    int32_t most = 0;
+    for (int v = 0; v < nvariants; v++)
+        if (variants[v].k->gemm_direct != NULL && variants[v].k->direct_rows > most)
+            most = variants[v].k->direct_rows;
+    forced_mode = QMAR__MODE_DIRECT;
+    for (int64_t m = 1; m <= most + 1; m++)
+        for (unsigned i = 0; i < sizeof ks / sizeof ks[0]; i++)
+            for (unsigned j = 0; j < sizeof ns / sizeof ns[0]; j++)
+                check_gemm(m, ks[i], ns[j], (int)(next() % 4), QMAR__X2_ND,
+                           (int32_t)(next() % 3) + 1);
+    for (int data = 0; data < 4; data++) { /* the largest k; several column blocks on threads */
+        check_gemm(1 + (int64_t)(next() % (uint64_t)(most + 1)), 65535, 17, data, QMAR__X2_ND, 1);
+        check_gemm(1 + (int64_t)(next() % (uint64_t)(most + 1)), 4097, 1000, data, QMAR__X2_ND,
+                   2 + data % 2);
+    }
+    forced_mode = -2;
 }
 
 /* ---- epilogue: every variant's vector epilogue == qmar__epilogue_block ---- */
@@ -489,11 +530,12 @@ static uint16_t *run_rows(const qmar__kernel *kern, int32_t threads, const int8_
                           const qmar__epilogue *ep, int64_t lde, int64_t split)
 {
     qmar__compute c;
-    if (qmar__compute_init_mode(&c, kern, threads, m, k, n, (int32_t)(next() & 1)) != QMAR_SUCCESS) {
+    if (qmar__compute_init_mode(&c, kern, threads, m, k, n, layout, random_mode()) != QMAR_SUCCESS) {
         qmar__compute_free(&c);
         return NULL;
     }
-    qmar__compute_prepare(&c, x1, x2, layout, ep);
+    count_direct(&c);
+    qmar__compute_prepare(&c, x1, x2, ep);
     uint16_t *e = guarded16(m, lde);
     qmar__compute_rows(&c, 0, split, e + GUARD, lde);
     qmar__compute_rows(&c, split, m - split, e + GUARD + split * lde, lde);
@@ -549,7 +591,9 @@ static void check_rows(int64_t m, int64_t k, int64_t n, int32_t threads)
 static void rows_suite(void)
 {
     static const int64_t shapes[][3] = {{1, 1, 1}, {7, 33, 17}, {13, 100, 65}, {64, 64, 64},
-                                        {200, 300, 130}, {400, 1025, 300}, {37, 2049, 700}};
+                                        {200, 300, 130}, {400, 1025, 300}, {37, 2049, 700},
+                                        {1, 4096, 1000}, {3, 513, 257}, {6, 1027, 900},
+                                        {16, 700, 520}};
     for (unsigned i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         for (int32_t th = 1; th <= 3; th++)
             check_rows(shapes[i][0], shapes[i][1], shapes[i][2], th);
@@ -564,25 +608,29 @@ int main(int argc, char **argv)
         const qmar__kernel *k = qmar__kernel_for(isa);
         printf(" %s=%s", isa_names[isa], k ? "supported" : "not supported here");
         if (k != NULL)
-            variants[nvariants++] = (variant){isa_names[isa], k, 0, 0};
+            variants[nvariants++] = (variant){isa_names[isa], k, 0, 0, 0};
     }
     printf("; selected: %s\n", qmar__kernel_select()->name);
-    variants[nvariants++] = (variant){"amx-emulated", &qmar__kernel_amx_emulated, 0, 0};
+    variants[nvariants++] = (variant){"amx-emulated", &qmar__kernel_amx_emulated, 0, 0, 0};
 
     gemm_suite();
+    direct_suite();
     rows_suite();
     epilogue_suite();
     conversion_sweep(exhaustive ? 1 : 257);
 
     for (int v = 0; v < nvariants; v++) {
-        printf("%-13s gemm shapes %5lld, epilogue runs %6lld\n", variants[v].name,
-               (long long)variants[v].gemm_runs, (long long)variants[v].epilogue_runs);
+        printf("%-13s gemm shapes %5lld, epilogue runs %6lld, direct path %5lld\n",
+               variants[v].name, (long long)variants[v].gemm_runs,
+               (long long)variants[v].epilogue_runs, (long long)variants[v].direct_runs);
         /* every supported ISA must really have been compared (the reference compares itself
          * with the triple loop; the emulated AMX has the reference epilogue) */
         if (variants[v].k != &qmar__kernel_portable) {
             CHECK(variants[v].gemm_runs > 0);
             if (variants[v].k->epilogue != qmar__epilogue_block)
                 CHECK(variants[v].epilogue_runs > 0);
+            if (variants[v].k->gemm_direct != NULL)
+                CHECK(variants[v].direct_runs > 0);
         }
     }
     return check_summary();

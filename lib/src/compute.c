@@ -1,7 +1,9 @@
 /* The compute driver: packs x2 once per Run (all of it up front, or — when x1 is a single row
  * tile — each column block right before its one use), then walks (row tile, column block) items:
  * pack the rows of x1, GEMM into an int32 block that stays in cache, epilogue straight out of it;
- * contiguous runs of items go to the rank's threads. */
+ * contiguous runs of items go to the rank's threads. For a few rows (LLM decode) with x2 stored
+ * row-major, a kernel's gemm_direct reads x2 as stored instead: packing it would cost more than
+ * the GEMM itself, as every byte of x2 is used by only m rows. */
 #define _DEFAULT_SOURCE /* madvise */
 #include "compute.h"
 
@@ -22,6 +24,9 @@
 #define A_TILE_BYTES (1LL << 21)
 /* Largest per-thread buffer for one packed column block of x2 (fused packing). */
 #define FUSED_B_BYTES (1LL << 22)
+/* The direct path's int32 block (m x nc) stays below this, in L2: it is read and written once
+ * per k block of the kernel. */
+#define DIRECT_C_BYTES (1LL << 18)
 
 static int64_t align_up(int64_t v, int64_t a)
 {
@@ -60,18 +65,49 @@ static void *alloc_weight(uint64_t bytes)
 }
 
 qmar_status qmar__compute_init(qmar__compute *c, const qmar__kernel *kern, int32_t threads,
-                               int64_t m, int64_t k, int64_t n)
+                               int64_t m, int64_t k, int64_t n, int32_t layout)
 {
-    return qmar__compute_init_mode(c, kern, threads, m, k, n, -1);
+    return qmar__compute_init_mode(c, kern, threads, m, k, n, layout, QMAR__MODE_CHOOSE);
+}
+
+/* The direct path needs the kernel's gemm_direct and x2 row-major; it is chosen for m up to the
+ * kernel's direct_rows (measured there). */
+static int direct_applies(const qmar__kernel *kern, int64_t m, int32_t layout, int32_t mode)
+{
+    if (kern->gemm_direct == NULL || layout != QMAR__X2_ND || m > kern->direct_rows)
+        return 0;
+    return mode == QMAR__MODE_DIRECT || mode == QMAR__MODE_CHOOSE;
+}
+
+/* One tile of all m rows; wide column blocks (x2 is read along its rows, and a wide block reads
+ * it in long runs), one per thread where the int32 block allows; per thread only that block. */
+static qmar_status init_direct(qmar__compute *c)
+{
+    c->direct = 1;
+    c->mc = c->m < 1 ? 1 : c->m;
+    int64_t nr = c->kern->bfmt.nr;
+    c->nc = min64(align_up((c->n + c->threads - 1) / c->threads, nr),
+                  align_up(DIRECT_C_BYTES / 4 / c->mc, nr));
+    c->work_stride = (uint64_t)c->mc * (uint64_t)align_up(c->nc, 16) * 4u;
+    c->scale_col = malloc((size_t)c->n * sizeof *c->scale_col);
+    c->work = alloc64(c->work_stride * (uint64_t)c->threads);
+    if (c->scale_col == NULL || c->work == NULL)
+        return qmar__fail(QMAR_ERR_INNER, "run: out of memory for %d thread buffers (%llu bytes "
+                          "each)", (int)c->threads, (unsigned long long)c->work_stride);
+    return QMAR_SUCCESS;
 }
 
 qmar_status qmar__compute_init_mode(qmar__compute *c, const qmar__kernel *kern, int32_t threads,
-                                    int64_t m, int64_t k, int64_t n, int32_t fused)
+                                    int64_t m, int64_t k, int64_t n, int32_t layout, int32_t mode)
 {
     memset(c, 0, sizeof *c);
     c->kern = kern;
     c->threads = threads < 1 ? 1 : threads > MAX_THREADS ? MAX_THREADS : threads;
     c->m = m, c->k = k, c->n = n;
+    c->layout = layout;
+    if (direct_applies(kern, m, layout, mode))
+        return init_direct(c);
+    int32_t fused = mode == QMAR__MODE_PACKED || mode == QMAR__MODE_FUSED ? mode : -1;
     /* Tiles no larger than the problem, so that small calls allocate little. */
     int64_t kp = align_up(k, kern->bfmt.kalign);
     int64_t mc = A_TILE_BYTES / kp / kern->mr * kern->mr;
@@ -178,7 +214,8 @@ static void pack_share(const job *jb)
 }
 
 /* Items are (row tile, column block) pairs in row-major order; this thread takes a contiguous
- * run of them, so consecutive items mostly share the packed rows of x1. */
+ * run of them, so consecutive items mostly share the packed rows of x1. (Direct: one row tile,
+ * so the items are the column blocks.) */
 static void rows_share(const job *jb)
 {
     const qmar__compute *c = jb->c;
@@ -191,14 +228,19 @@ static void rows_share(const job *jb)
     for (int64_t it = items * jb->tid / jb->nt; it < items * (jb->tid + 1) / jb->nt; it++) {
         int64_t tile = it / blocks, r = tile * mc, rows = min64(mc, jb->rows - r);
         int64_t j0 = it % blocks * nc, j1 = min64(j0 + nc, n);
-        if (tile != packed_tile)
-            kern->pack_a(c->x1 + (jb->row0 + r) * k, k, rows, k, pa);
-        packed_tile = tile;
-        if (c->fused) { /* this block of x2 alone, packed now, as a k x (j1 - j0) matrix */
-            pack_cols(c, j0, j1, pb);
-            kern->gemm(pa, rows, pb, k, j1 - j0, 0, j1 - j0, cbuf, ldc);
+        const int8_t *x1 = c->x1 + (jb->row0 + r) * k;
+        if (c->direct) { /* x1 and x2 as they are */
+            kern->gemm_direct(x1, k, rows, c->x2, n, k, j0, j1, cbuf, ldc);
         } else {
-            kern->gemm(pa, rows, c->pb, k, n, j0, j1, cbuf, ldc);
+            if (tile != packed_tile)
+                kern->pack_a(x1, k, rows, k, pa);
+            packed_tile = tile;
+            if (c->fused) { /* this block of x2 alone, packed now, as a k x (j1 - j0) matrix */
+                pack_cols(c, j0, j1, pb);
+                kern->gemm(pa, rows, pb, k, j1 - j0, 0, j1 - j0, cbuf, ldc);
+            } else {
+                kern->gemm(pa, rows, c->pb, k, n, j0, j1, cbuf, ldc);
+            }
         }
         if (jb->kind == JOB_ROWS) {
             uint16_t *e = (uint16_t *)jb->out + r * jb->ld + j0;
@@ -251,14 +293,14 @@ static int32_t threads_for(const qmar__compute *c, int64_t work, int64_t min_wor
     return (int32_t)min64(c->threads, items);
 }
 
-void qmar__compute_prepare(qmar__compute *c, const int8_t *x1, const int8_t *x2, int32_t layout,
+void qmar__compute_prepare(qmar__compute *c, const int8_t *x1, const int8_t *x2,
                            const qmar__epilogue *ep)
 {
-    c->x1 = x1, c->x2 = x2, c->layout = layout;
+    c->x1 = x1, c->x2 = x2;
     c->ep = *ep;
     qmar__epilogue_scales(ep, c->scale_col);
     c->ep.scale_col = c->scale_col;
-    if (c->fused)
+    if (c->fused || c->direct)
         return;
     job jb = {.c = c, .kind = JOB_PACK};
     int64_t panels = (c->n + c->kern->bfmt.nr - 1) / c->kern->bfmt.nr;

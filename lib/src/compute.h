@@ -1,6 +1,7 @@
 /* Internal: the compute part of Run (numerics.md §1-§3): x2 packed once per Run into the kernel's
- * layout, then any range of rows -> e values (Y bits), split over the rank's threads. A caller
- * that overlaps communication calls qmar__compute_rows once per row tile. */
+ * layout (or, for a few rows, read as stored by the kernel's direct path), then any range of
+ * rows -> e values (Y bits), split over the rank's threads. A caller that overlaps communication
+ * calls qmar__compute_rows once per row tile. */
 #ifndef QMAR_SRC_COMPUTE_H
 #define QMAR_SRC_COMPUTE_H
 #include <stdint.h>
@@ -19,6 +20,7 @@ typedef struct qmar__compute {
     const int8_t *x2;        /* as stored, in layout enum qmar__x2_layout */
     int32_t layout;
     int32_t fused;           /* x2 packed block by block as it is used (one row tile in all) */
+    int32_t direct;          /* x2 not packed: the kernel's gemm_direct reads it as stored */
     uint8_t *pb;             /* packed B of all of x2 (not fused) */
     float *scale_col;        /* n fp32 dequant scales by column */
     qmar__epilogue ep;
@@ -26,20 +28,28 @@ typedef struct qmar__compute {
     uint64_t work_stride, a_area, b_area;
 } qmar__compute;
 
-/* Allocates everything for (m, k, n) on `threads` threads (>= 1). Reads no tensor data. On
- * failure returns QMAR_ERR_INNER with a reason and leaves nothing to free but what
- * qmar__compute_free frees. */
+/* How x2 reaches the kernel. */
+enum qmar__compute_mode {
+    QMAR__MODE_CHOOSE = -1, /* by the shape, the layout and the kernel */
+    QMAR__MODE_PACKED = 0,  /* all of x2 packed first */
+    QMAR__MODE_FUSED = 1,   /* packed column block by column block as it is used (any m) */
+    QMAR__MODE_DIRECT = 2   /* not packed (gemm_direct); where it does not apply, as CHOOSE */
+};
+
+/* Allocates everything for (m, k, n), x2 stored in `layout` (enum qmar__x2_layout), on
+ * `threads` threads (>= 1). Reads no tensor data. On failure returns QMAR_ERR_INNER with a
+ * reason and leaves nothing to free but what qmar__compute_free frees. */
 qmar_status qmar__compute_init(qmar__compute *c, const qmar__kernel *kern, int32_t threads,
-                               int64_t m, int64_t k, int64_t n);
+                               int64_t m, int64_t k, int64_t n, int32_t layout);
 
-/* The same with the packing mode forced (tests; Run when it splits rows into blocks): fused 0
- * packs all of x2 first, 1 packs it block by block as it is used (any m), -1 chooses. */
+/* The same with the mode forced (tests; Run when it splits rows into blocks). */
 qmar_status qmar__compute_init_mode(qmar__compute *c, const qmar__kernel *kern, int32_t threads,
-                                    int64_t m, int64_t k, int64_t n, int32_t fused);
+                                    int64_t m, int64_t k, int64_t n, int32_t layout,
+                                    int32_t mode);
 
-/* Packs x2 (k x n, stored in layout enum qmar__x2_layout; when fused, only remembers it) and
+/* Packs x2 (k x n, in the layout given to init; fused or direct, only remembers it) and
  * remembers x1 and the epilogue (its scale_col is filled here). */
-void qmar__compute_prepare(qmar__compute *c, const int8_t *x1, const int8_t *x2, int32_t layout,
+void qmar__compute_prepare(qmar__compute *c, const int8_t *x1, const int8_t *x2,
                            const qmar__epilogue *ep);
 
 /* e[r*lde + j] = e value of row row0 + r, column j, for r < rows. */

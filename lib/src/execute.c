@@ -172,8 +172,8 @@ static qmar_status scratch_alloc(const qmar_executor *e, scratch *s)
     /* Split into blocks, x2 is packed once up front: packing it column block by column block
      * right before use (compute.c's fused mode) would pack all of it again for every block. */
     qmar_status st = qmar__compute_init_mode(&s->compute, qmar__kernel_select(),
-                                             qmar__num_threads(), f->m, f->k, f->n,
-                                             s->split ? 0 : -1);
+                                             qmar__num_threads(), f->m, f->k, f->n, f->x2_layout,
+                                             s->split ? QMAR__MODE_PACKED : QMAR__MODE_CHOOSE);
     if (st != QMAR_SUCCESS)
         return st;
     s->ratio = f->op_case == 3 ? malloc((size_t)f->n * sizeof *s->ratio) : NULL;
@@ -194,8 +194,7 @@ qmar_status qmar__execute(qmar_executor *e, void *workspace)
         io.q1 = (int8_t *)workspace + (cells * 2u + 63u) / 64u * 64u; /* layout of qmar.h */
         io.q2 = io.q1 + (cells + 63u) / 64u * 64u;
         qmar__epilogue p = epilogue_of(e);
-        qmar__compute_prepare(&s.compute, elem0(&e->t[QMAR__X1]), elem0(&e->t[QMAR__X2]),
-                              f->x2_layout, &p);
+        qmar__compute_prepare(&s.compute, elem0(&e->t[QMAR__X1]), elem0(&e->t[QMAR__X2]), &p);
         if (f->op_case == 3) {
             const uint16_t *s1 = elem0(&e->t[QMAR__CS1]), *s2 = elem0(&e->t[QMAR__CS2]);
             for (int64_t j = 0; j < f->n; j++) /* §5.3: ratio = rne_fp32(s1 / s2) */

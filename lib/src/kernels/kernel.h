@@ -5,7 +5,11 @@
  * A kernel works on its own layouts: x2 is packed once per Run into the kernel's packed-B layout
  * (qmar__bfmt, filled by pack.c from any stored layout), each row tile of x1 is packed into the
  * kernel's packed-A layout (pack_a), and gemm writes int32 sums of whole mr x nr blocks into a
- * caller's buffer, from which the epilogue makes Y bits. compute.c drives them. */
+ * caller's buffer, from which the epilogue makes Y bits. compute.c drives them.
+ *
+ * A kernel may also have a direct path for few rows (gemm_direct; LLM decode shapes): x2 stored
+ * row-major is read as it is, rearranged in registers and a small cache-resident buffer, and no
+ * packed B exists; packing would cost more than a GEMM in which each byte of x2 meets m rows. */
 #ifndef QMAR_SRC_KERNELS_KERNEL_H
 #define QMAR_SRC_KERNELS_KERNEL_H
 #include <stdint.h>
@@ -48,6 +52,14 @@ typedef struct qmar__kernel {
      * c 64-byte aligned, ldc a multiple of 16. */
     void (*gemm)(const void *pa, int64_t rows, const void *pb, int64_t k, int64_t n, int64_t j0,
                  int64_t j1, int32_t *c, int64_t ldc);
+    /* Optional (NULL if the kernel has none): the direct path for few rows, x2 stored row-major
+     * (k x n, row stride ldb) and read as it is, with no packed B. c[r*ldc + (j - j0)] = sum over
+     * t < k of a[r*lda + t] * b[t*ldb + j], exact in int32, for r < rows <= direct_rows and
+     * j0 <= j < j1 (columns up to j0 + round_up(j1 - j0, nr) get some value); c 64-byte
+     * aligned, ldc a multiple of 16. */
+    void (*gemm_direct)(const int8_t *a, int64_t lda, int64_t rows, const int8_t *b, int64_t ldb,
+                        int64_t k, int64_t j0, int64_t j1, int32_t *c, int64_t ldc);
+    int32_t direct_rows; /* the driver takes the direct path for m up to this */
     /* numerics.md §1-§3 for rows row0 .. row0+rows-1 (global row numbers, for pertoken and x3)
      * and columns [j0, j1): e[r*lde + (j - j0)] from acc[r*ldacc + (j - j0)]. */
     void (*epilogue)(const qmar__epilogue *p, const int32_t *acc, int64_t ldacc, int64_t row0,
