@@ -80,7 +80,8 @@ static int direct_applies(const qmar__kernel *kern, int64_t m, int32_t layout, i
 }
 
 /* One tile of all m rows; wide column blocks (x2 is read along its rows, and a wide block reads
- * it in long runs), one per thread where the int32 block allows; per thread only that block. */
+ * it in long runs), one per thread where the int32 block allows; per thread, the kernel's
+ * scratch and that block. */
 static qmar_status init_direct(qmar__compute *c)
 {
     c->direct = 1;
@@ -88,7 +89,8 @@ static qmar_status init_direct(qmar__compute *c)
     int64_t nr = c->kern->bfmt.nr;
     c->nc = min64(align_up((c->n + c->threads - 1) / c->threads, nr),
                   align_up(DIRECT_C_BYTES / 4 / c->mc, nr));
-    c->work_stride = (uint64_t)c->mc * (uint64_t)align_up(c->nc, 16) * 4u;
+    c->a_area = (uint64_t)align_up((int64_t)c->kern->direct_scratch, 64); /* its scratch */
+    c->work_stride = c->a_area + (uint64_t)c->mc * (uint64_t)align_up(c->nc, 16) * 4u;
     c->scale_col = malloc((size_t)c->n * sizeof *c->scale_col);
     c->work = alloc64(c->work_stride * (uint64_t)c->threads);
     if (c->scale_col == NULL || c->work == NULL)
@@ -230,7 +232,7 @@ static void rows_share(const job *jb)
         int64_t j0 = it % blocks * nc, j1 = min64(j0 + nc, n);
         const int8_t *x1 = c->x1 + (jb->row0 + r) * k;
         if (c->direct) { /* x1 and x2 as they are */
-            kern->gemm_direct(x1, k, rows, c->x2, n, k, j0, j1, cbuf, ldc);
+            kern->gemm_direct(x1, k, rows, c->x2, n, k, j0, j1, cbuf, ldc, pa);
         } else {
             if (tile != packed_tile)
                 kern->pack_a(x1, k, rows, k, pa);

@@ -162,13 +162,13 @@ static void gemm(const void *pa, int64_t rows, const void *pb, int64_t k, int64_
 
 /* ---- the direct path for few rows: x2 read as stored (row-major k x n), never packed ----
  * A block of DIRECT_KC rows x DIRECT_NC columns of x2 is rearranged into the packed-B order in a
- * 32 KiB buffer on the stack (in L1), reading 4 rows at a time along their columns; the rows of
- * x1 are then multiplied with it 64 columns at a time (up to MR rows, accumulators in
- * registers, A broadcast straight from x1), the sums carried in c from one k block to the next.
- * k blocks are the outer loop, so x2 is read along whole rows, in long runs: 64-byte pieces one
- * row (4 KiB page) apart read at a quarter of the speed, as no prefetcher follows them across
- * pages. Every byte of x2 is read from memory and rearranged once, whatever m is; the sums are
- * the same as gemm's. */
+ * 32 KiB buffer (the driver's scratch; it stays in L1), reading 4 rows at a time along their
+ * columns; the rows of x1 are then multiplied with it 64 columns at a time (up to MR rows,
+ * accumulators in registers, A broadcast straight from x1), the sums carried in c from one k
+ * block to the next. k blocks are the outer loop, so x2 is read along whole rows, in long runs:
+ * 64-byte pieces one row (4 KiB page) apart read at a quarter of the speed, as no prefetcher
+ * follows them across pages. Every byte of x2 is read from memory and rearranged once, whatever
+ * m is; the sums are the same as gemm's. */
 #define DIRECT_KC 64
 #define DIRECT_NC 512
 /* The largest m the driver sends here. Measured on Zen 4 (1 thread, k = n = 4096, best of 200
@@ -232,7 +232,8 @@ static inline __attribute__((always_inline)) void direct_slice(
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
         for (int q = 0; q < 4; q++)
-            acc[r][q] = first ? _mm512_set1_epi32(corr[r]) : _mm512_load_si512(c + r * ldc + 16 * q);
+            acc[r][q] = first ? _mm512_set1_epi32(corr[r])
+                              : _mm512_load_si512(c + r * ldc + 16 * q);
     int64_t full = (k - t0) / 4 < groups ? (k - t0) / 4 : groups;
     for (int64_t g = 0; g < groups; g++) {
         __m512i b0 = _mm512_load_si512(bs + 256 * g), b1 = _mm512_load_si512(bs + 256 * g + 64);
@@ -282,9 +283,10 @@ static direct_slice_fn *const direct_slices[MR + 1] = {
     NULL, direct_slice1, direct_slice2, direct_slice3, direct_slice4, direct_slice5, direct_slice6};
 
 static void gemm_direct(const int8_t *a, int64_t lda, int64_t rows, const int8_t *b, int64_t ldb,
-                        int64_t k, int64_t j0, int64_t j1, int32_t *c, int64_t ldc)
+                        int64_t k, int64_t j0, int64_t j1, int32_t *c, int64_t ldc,
+                        void *scratch)
 {
-    _Alignas(64) uint8_t buf[DIRECT_KC * DIRECT_NC];
+    uint8_t *buf = scratch; /* DIRECT_KC * DIRECT_NC bytes */
     int32_t corr[DIRECT_ROWS]; /* rows <= direct_rows (kernel.h) */
     for (int64_t r = 0; r < rows; r++)
         corr[r] = -128 * row_sum(a + r * lda, k);
@@ -313,5 +315,6 @@ const qmar__kernel qmar__kernel_avx512 = {
     .gemm = gemm,
     .gemm_direct = gemm_direct,
     .direct_rows = DIRECT_ROWS,
+    .direct_scratch = DIRECT_KC * DIRECT_NC,
     .epilogue = qmar__epilogue_avx512,
 };

@@ -56,10 +56,13 @@ typedef struct qmar__kernel {
      * (k x n, row stride ldb) and read as it is, with no packed B. c[r*ldc + (j - j0)] = sum over
      * t < k of a[r*lda + t] * b[t*ldb + j], exact in int32, for r < rows <= direct_rows and
      * j0 <= j < j1 (columns up to j0 + round_up(j1 - j0, nr) get some value); c 64-byte
-     * aligned, ldc a multiple of 16. */
+     * aligned, ldc a multiple of 16; scratch: direct_scratch bytes, 64-byte aligned (the
+     * driver's, not the stack: a library must not assume its callers' thread stacks are big). */
     void (*gemm_direct)(const int8_t *a, int64_t lda, int64_t rows, const int8_t *b, int64_t ldb,
-                        int64_t k, int64_t j0, int64_t j1, int32_t *c, int64_t ldc);
-    int32_t direct_rows; /* the driver takes the direct path for m up to this */
+                        int64_t k, int64_t j0, int64_t j1, int32_t *c, int64_t ldc,
+                        void *scratch);
+    int32_t direct_rows;     /* the driver takes the direct path for m up to this */
+    uint32_t direct_scratch; /* bytes of gemm_direct's scratch buffer */
     /* numerics.md §1-§3 for rows row0 .. row0+rows-1 (global row numbers, for pertoken and x3)
      * and columns [j0, j1): e[r*lde + (j - j0)] from acc[r*ldacc + (j - j0)]. */
     void (*epilogue)(const qmar__epilogue *p, const int32_t *acc, int64_t ldacc, int64_t row0,
