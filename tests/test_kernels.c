@@ -20,8 +20,6 @@
 extern const qmar__kernel qmar__kernel_amx_emulated;
 
 #define GUARD 64 /* guard elements before and after every output */
-#define GUARD32 0x5AA5A55Au
-#define GUARD16 0xA55Au
 
 typedef struct variant {
     const char *name;
@@ -108,44 +106,27 @@ static void count_direct(const qmar__compute *c)
 
 /* ---- guarded outputs ---- */
 
-static uint32_t *guarded32(int64_t rows, int64_t ld)
+/* Every guard element holds the first `size` bytes of this (0x5AA5A55A little-endian). */
+static const uint8_t GUARD_BYTES[4] = {0x5A, 0xA5, 0xA5, 0x5A};
+
+/* rows x ld elements of `size` bytes with GUARD guard elements before and after. */
+static void *guarded(int64_t rows, int64_t ld, size_t size)
 {
     int64_t len = 2 * GUARD + rows * ld;
-    uint32_t *p = malloc((size_t)len * 4);
+    uint8_t *p = malloc((size_t)len * size);
     for (int64_t i = 0; i < len; i++)
-        p[i] = GUARD32;
+        memcpy(p + (size_t)i * size, GUARD_BYTES, size);
     return p;
 }
 
-/* 1 if every word outside the rows x cols block at p + GUARD (row stride ld) is intact. */
-static int guards_ok32(const uint32_t *p, int64_t rows, int64_t cols, int64_t ld)
+/* 1 if every element outside the rows x cols block at element GUARD (row stride ld) is intact. */
+static int guards_ok(const void *p, int64_t rows, int64_t cols, int64_t ld, size_t size)
 {
     int64_t len = 2 * GUARD + rows * ld;
     for (int64_t i = 0; i < len; i++) {
         int64_t o = i - GUARD;
         int inside = o >= 0 && o < rows * ld && o % ld < cols;
-        if (!inside && p[i] != GUARD32)
-            return 0;
-    }
-    return 1;
-}
-
-static uint16_t *guarded16(int64_t rows, int64_t ld)
-{
-    int64_t len = 2 * GUARD + rows * ld;
-    uint16_t *p = malloc((size_t)len * 2);
-    for (int64_t i = 0; i < len; i++)
-        p[i] = GUARD16;
-    return p;
-}
-
-static int guards_ok16(const uint16_t *p, int64_t rows, int64_t cols, int64_t ld)
-{
-    int64_t len = 2 * GUARD + rows * ld;
-    for (int64_t i = 0; i < len; i++) {
-        int64_t o = i - GUARD;
-        int inside = o >= 0 && o < rows * ld && o % ld < cols;
-        if (!inside && p[i] != GUARD16)
+        if (!inside && memcmp((const uint8_t *)p + (size_t)i * size, GUARD_BYTES, size) != 0)
             return 0;
     }
     return 1;
@@ -182,7 +163,7 @@ static uint32_t *run_acc(const qmar__kernel *kern, int32_t threads, const int8_t
     qmar__epilogue ep = dummy_epilogue(n, ones);
     count_direct(&c);
     qmar__compute_prepare(&c, x1, x2, &ep);
-    uint32_t *out = guarded32(m, ld);
+    uint32_t *out = guarded(m, ld, 4);
     qmar__compute_acc(&c, 0, split, (int32_t *)out + GUARD, ld);
     qmar__compute_acc(&c, split, m - split, (int32_t *)out + GUARD + split * ld, ld);
     qmar__compute_free(&c);
@@ -229,7 +210,7 @@ static void check_gemm(int64_t m, int64_t k, int64_t n, int data, int32_t layout
         for (int64_t i = 0; i < m; i++)
             for (int64_t j = 0; j < n; j++)
                 bad += got[GUARD + i * ld + j] != ref[GUARD + i * ld + j];
-        int guards = guards_ok32(got, m, n, ld);
+        int guards = guards_ok(got, m, n, ld, 4);
         CHECK(bad == 0 && guards);
         if (bad != 0 || !guards)
             fprintf(stderr, "  gemm %s: m=%lld k=%lld n=%lld layout=%d data=%d threads=%d: %lld "
@@ -422,12 +403,12 @@ static void free_epi(epi_case *c)
 static void compare_epilogues(const epi_case *c, int64_t row0, int64_t j0, int64_t j1)
 {
     int64_t cols = j1 - j0, lde = cols + (int64_t)(next() % 4);
-    uint16_t *ref = guarded16(c->rows, lde);
+    uint16_t *ref = guarded(c->rows, lde, 2);
     qmar__epilogue_block(&c->p, c->acc + j0, c->ldacc, row0, c->rows, j0, j1, ref + GUARD, lde);
     for (int v = 0; v < nvariants; v++) {
         if (variants[v].k->epilogue == qmar__epilogue_block)
             continue;
-        uint16_t *got = guarded16(c->rows, lde);
+        uint16_t *got = guarded(c->rows, lde, 2);
         variants[v].k->epilogue(&c->p, c->acc + j0, c->ldacc, row0, c->rows, j0, j1, got + GUARD,
                                 lde);
         int64_t bad = 0, first = -1;
@@ -438,7 +419,7 @@ static void compare_epilogues(const epi_case *c, int64_t row0, int64_t j0, int64
                         first = r * lde + j;
                     bad++;
                 }
-        int guards = guards_ok16(got, c->rows, cols, lde);
+        int guards = guards_ok(got, c->rows, cols, lde, 2);
         CHECK(bad == 0 && guards);
         if (bad != 0 || !guards)
             fprintf(stderr, "  epilogue %s: y=%d mode=%d bias=%d x3=%d cols [%lld, %lld): %lld "
@@ -536,7 +517,7 @@ static uint16_t *run_rows(const qmar__kernel *kern, int32_t threads, const int8_
     }
     count_direct(&c);
     qmar__compute_prepare(&c, x1, x2, ep);
-    uint16_t *e = guarded16(m, lde);
+    uint16_t *e = guarded(m, lde, 2);
     qmar__compute_rows(&c, 0, split, e + GUARD, lde);
     qmar__compute_rows(&c, split, m - split, e + GUARD + split * lde, lde);
     qmar__compute_free(&c);
@@ -571,7 +552,7 @@ static void check_rows(int64_t m, int64_t k, int64_t n, int32_t threads)
         for (int64_t i = 0; i < m; i++)
             for (int64_t j = 0; j < n; j++)
                 bad += !same_y(got[GUARD + i * lde + j], ref[GUARD + i * lde + j], y);
-        int guards = guards_ok16(got, m, n, lde);
+        int guards = guards_ok(got, m, n, lde, 2);
         CHECK(bad == 0 && guards);
         if (bad != 0 || !guards)
             fprintf(stderr, "  rows %s: m=%lld k=%lld n=%lld y=%d mode=%d threads=%d: %lld wrong, "
