@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault.h"
 #include "agree.h"
 #include "error.h"
 
@@ -80,8 +81,8 @@ qmar_status qmar__agree(const qmar_executor *e, qmar_status local)
     int64_t mine[HEADER_WORDS];
     uint64_t size = (uint64_t)e->comm->size;
     uint64_t scales = e->facts.op_case == 3 ? (size + 1) * 4 * (uint64_t)e->facts.n : 0;
-    int64_t *all = malloc(sizeof mine * size);
-    char *buf = scales ? malloc(scales) : NULL;
+    int64_t *all = qmar__malloc(sizeof mine * size);
+    char *buf = scales ? qmar__malloc(scales) : NULL;
     if (local == QMAR_SUCCESS && (all == NULL || (scales && buf == NULL)))
         local = qmar__fail(QMAR_ERR_INNER, "run: out of memory");
     make_header(e, local, mine);

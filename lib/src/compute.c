@@ -5,6 +5,7 @@
  * row-major, a kernel's gemm_direct reads x2 as stored instead: packing it would cost more than
  * the GEMM itself, as every byte of x2 is used by only m rows. */
 #define _DEFAULT_SOURCE /* madvise */
+#include "fault.h"
 #include "compute.h"
 
 #include <pthread.h>
@@ -41,7 +42,7 @@ static int64_t min64(int64_t a, int64_t b)
 static void *alloc64(uint64_t bytes)
 {
     void *p = NULL;
-    if (posix_memalign(&p, 64, (size_t)align_up((int64_t)bytes, 64) + 64) != 0)
+    if (qmar__memalign(&p, 64, (size_t)align_up((int64_t)bytes, 64) + 64) != 0)
         return NULL;
     return p;
 }
@@ -55,7 +56,7 @@ static void *alloc_weight(uint64_t bytes)
     if (bytes >= 2 * HUGE_PAGE) {
         void *p = NULL;
         size_t len = (size_t)align_up((int64_t)bytes, HUGE_PAGE);
-        if (posix_memalign(&p, HUGE_PAGE, len) != 0)
+        if (qmar__memalign(&p, HUGE_PAGE, len) != 0)
             return NULL;
         (void)madvise(p, len, MADV_HUGEPAGE); /* advice only: failure changes nothing */
         return p;
@@ -91,7 +92,7 @@ static qmar_status init_direct(qmar__compute *c)
                   align_up(DIRECT_C_BYTES / 4 / c->mc, nr));
     c->a_area = (uint64_t)align_up((int64_t)c->kern->direct_scratch, 64); /* its scratch */
     c->work_stride = c->a_area + (uint64_t)c->mc * (uint64_t)align_up(c->nc, 16) * 4u;
-    c->scale_col = malloc((size_t)c->n * sizeof *c->scale_col);
+    c->scale_col = qmar__malloc((size_t)c->n * sizeof *c->scale_col);
     c->work = alloc64(c->work_stride * (uint64_t)c->threads);
     if (c->scale_col == NULL || c->work == NULL)
         return qmar__fail(QMAR_ERR_INNER, "run: out of memory for %d thread buffers (%llu bytes "
@@ -127,7 +128,7 @@ qmar_status qmar__compute_init_mode(qmar__compute *c, const qmar__kernel *kern, 
     c->work_stride = c->a_area + c->b_area + c_area;
     uint64_t pb_bytes = c->fused ? 0 : qmar__packed_b_bytes(&kern->bfmt, k, n);
     c->pb = c->fused ? NULL : alloc_weight(pb_bytes);
-    c->scale_col = malloc((size_t)n * sizeof *c->scale_col);
+    c->scale_col = qmar__malloc((size_t)n * sizeof *c->scale_col);
     c->work = alloc64(c->work_stride * (uint64_t)c->threads);
     if ((!c->fused && c->pb == NULL) || c->scale_col == NULL || c->work == NULL)
         return qmar__fail(QMAR_ERR_INNER,

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "agree.h"
 #include "collective_math.h"
 #include "elementwise.h"
@@ -176,7 +177,7 @@ static qmar_status scratch_alloc(const qmar_executor *e, scratch *s)
                                              s->split ? QMAR__MODE_PACKED : QMAR__MODE_CHOOSE);
     if (st != QMAR_SUCCESS)
         return st;
-    s->ratio = f->op_case == 3 ? malloc((size_t)f->n * sizeof *s->ratio) : NULL;
+    s->ratio = f->op_case == 3 ? qmar__malloc((size_t)f->n * sizeof *s->ratio) : NULL;
     if (f->op_case == 3 && s->ratio == NULL)
         return qmar__fail(QMAR_ERR_INNER, "run: out of memory for the case 3 ratios");
     return QMAR_SUCCESS;

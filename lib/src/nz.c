@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault.h"
 #include "error.h"
 #include "nz.h"
 #include "validate.h"
@@ -111,7 +112,7 @@ qmar_status qmar_trans_matmul_weight(const int8_t *nd, int64_t rows, int64_t col
         return QMAR_SUCCESS;
     }
     /* In place: the ND matrix is read from a copy while the NZ form overwrites the buffer. */
-    int8_t *copy = malloc((size_t)nd_bytes);
+    int8_t *copy = qmar__malloc((size_t)nd_bytes);
     if (copy == NULL)
         return qmar__fail(QMAR_ERR_INNER, "trans_matmul_weight: out of memory");
     memcpy(copy, nd, (size_t)nd_bytes);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault.h"
 #include "error.h"
 #include "plan.h"
 
@@ -54,7 +55,7 @@ static qmar_status resolve_group(const char *group, qmar__verdict *v, qmar_comm 
 
 static qmar_executor *plan(const qmar__call *call, const qmar__facts *f, qmar_comm *comm)
 {
-    qmar_executor *e = calloc(1, sizeof *e);
+    qmar_executor *e = qmar__calloc(1, sizeof *e);
     if (e == NULL)
         return NULL;
     e->facts = *f;

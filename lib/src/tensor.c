@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault.h"
 #include "tensor.h"
 
 uint64_t qmar_dtype_size(qmar_dtype dtype)
@@ -24,7 +25,7 @@ qmar_tensor *qmar_tensor_create(const int64_t *view_dims, uint64_t view_ndim, qm
         return NULL;
     if ((view_dims == NULL && view_ndim > 0) || (storage_dims == NULL && storage_ndim > 0))
         return NULL;
-    qmar_tensor *t = calloc(1, sizeof *t);
+    qmar_tensor *t = qmar__calloc(1, sizeof *t);
     if (t == NULL)
         return NULL;
     t->view_ndim = view_ndim;

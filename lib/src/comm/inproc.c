@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../fault.h"
 #include "../collective_math.h"
 #include "../error.h"
 #include "comm.h"
@@ -187,7 +188,7 @@ static const qmar__backend_ops inproc_ops = {
 
 static qmar__inproc_group *group_create(int32_t nranks)
 {
-    qmar__inproc_group *g = calloc(1, sizeof *g);
+    qmar__inproc_group *g = qmar__calloc(1, sizeof *g);
     if (g == NULL)
         return NULL;
     pthread_condattr_t attr;
@@ -226,7 +227,7 @@ static void unwind(qmar_comm **comms, int32_t made, qmar__inproc_group *g)
 static qmar_comm *endpoint_create(qmar__inproc_group *g, uint64_t id, int32_t rank,
                                   int64_t timeout)
 {
-    qmar_comm *c = calloc(1, sizeof *c);
+    qmar_comm *c = qmar__calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
     c->rank = rank;

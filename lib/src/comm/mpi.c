@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../fault.h"
 #include "qmar/qmar_mpi.h"
 
 #include "../collective_math.h"
@@ -99,7 +100,7 @@ static qmar_status ensure_stage(qmar_comm *c, uint64_t bytes)
         return broken_error(c);
     if (bytes <= s->stage_cap)
         return QMAR_SUCCESS;
-    char *grown = realloc(s->stage, bytes);
+    char *grown = qmar__realloc(s->stage, bytes);
     if (grown == NULL)
         return qmar__fail(QMAR_ERR_INNER, "collective: out of memory for %llu bytes of staging",
                           (unsigned long long)bytes);
@@ -275,7 +276,7 @@ static qmar_status count_local_ranks(qmar_comm *c)
     char mine[MPI_MAX_PROCESSOR_NAME] = {0};
     int len = 0;
     MPI_Get_processor_name(mine, &len);
-    char *all = malloc((size_t)c->size * MPI_MAX_PROCESSOR_NAME);
+    char *all = qmar__malloc((size_t)c->size * MPI_MAX_PROCESSOR_NAME);
     if (all == NULL)
         return qmar__fail(QMAR_ERR_INNER, "comm_init_mpi: out of memory");
     qmar_status st = mpi_allgather(c, mine, MPI_MAX_PROCESSOR_NAME, all);
@@ -295,8 +296,8 @@ qmar_status qmar_comm_init_mpi(MPI_Comm mpi_comm, qmar_comm **comm)
     qmar_status st = check_mpi_comm(mpi_comm, &rank, &size);
     if (st != QMAR_SUCCESS)
         return st;
-    qmar_comm *c = calloc(1, sizeof *c);
-    mpi_state *s = calloc(1, sizeof *s);
+    qmar_comm *c = qmar__calloc(1, sizeof *c);
+    mpi_state *s = qmar__calloc(1, sizeof *s);
     if (c == NULL || s == NULL) {
         free(c);
         free(s);
