@@ -93,6 +93,11 @@ QMAR_API qmar_status qmar_comm_size(const qmar_comm *comm, int32_t *size);
 /* Timeout of this endpoint's collectives; the default is 60000 ms or QMAR_COMM_TIMEOUT_MS from the
  * environment at creation. Must be >= 1. */
 QMAR_API qmar_status qmar_comm_set_timeout_ms(qmar_comm *comm, int64_t timeout_ms);
+/* Breaks the endpoint's group at once (as MPI ULFM's revoke): every collective of every rank of the
+ * group, waiting or later, fails promptly with QMAR_ERR_RUNTIME instead of waiting for the timeout.
+ * For a rank that fails outside the operator and must not leave its peers waiting. The group
+ * stays broken: destroy its endpoints and create a new one. */
+QMAR_API qmar_status qmar_comm_revoke(qmar_comm *comm);
 /* Unregisters the endpoint's name at once; executors planned on it keep it alive until they are
  * run or destroyed. */
 QMAR_API qmar_status qmar_comm_destroy(qmar_comm *comm);

@@ -118,6 +118,14 @@ qmar_status qmar_comm_set_timeout_ms(qmar_comm *comm, int64_t timeout_ms)
     return QMAR_SUCCESS;
 }
 
+qmar_status qmar_comm_revoke(qmar_comm *comm)
+{
+    if (comm == NULL)
+        return qmar__fail(QMAR_ERR_PARAM_NULLPTR, "comm_revoke: comm is NULL");
+    comm->ops->revoke(comm);
+    return QMAR_SUCCESS;
+}
+
 qmar_status qmar_comm_destroy(qmar_comm *comm)
 {
     if (comm == NULL)

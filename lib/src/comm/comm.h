@@ -24,6 +24,10 @@ typedef struct qmar__backend_ops {
      * same on every rank): exact sums over ranks, requantized with ratio[j] (fp32). */
     qmar_status (*lowbit_allreduce)(qmar_comm *comm, const int8_t *q1, int8_t *q2, int64_t m,
                                     int64_t n, const float *ratio);
+    /* ULFM's revoke: breaks the group at once, so that every collective of every rank, waiting or
+     * later, fails promptly with QMAR_ERR_RUNTIME instead of waiting for the timeout. Called by a
+     * rank that fails outside a collective (qmar_comm_revoke). Idempotent, never blocks long. */
+    void (*revoke)(qmar_comm *comm);
 } qmar__backend_ops;
 
 /* Rows [*lo, *hi) of the chunk that rank r reduces when m rows are split over size ranks. */

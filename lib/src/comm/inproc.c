@@ -166,6 +166,15 @@ static qmar_status inproc_lowbit_allreduce(qmar_comm *comm, const int8_t *q1, in
     return reduce_rows(comm, (const char *)q1, (char *)q2, m, n, qmar__sum_requant_chunk, &ctx);
 }
 
+static void inproc_revoke(qmar_comm *comm)
+{
+    qmar__inproc_group *g = group_of(comm);
+    pthread_mutex_lock(&g->lock);
+    g->broken = 1;
+    pthread_cond_broadcast(&g->changed);
+    pthread_mutex_unlock(&g->lock);
+}
+
 static void inproc_release(qmar_comm *comm)
 {
     qmar__inproc_group *g = group_of(comm);
@@ -184,6 +193,7 @@ static const qmar__backend_ops inproc_ops = {
     .allgather = inproc_allgather,
     .allreduce_y = inproc_allreduce_y,
     .lowbit_allreduce = inproc_lowbit_allreduce,
+    .revoke = inproc_revoke,
 };
 
 static qmar__inproc_group *group_create(int32_t nranks)

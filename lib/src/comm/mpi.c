@@ -233,11 +233,18 @@ static void mpi_release(qmar_comm *c)
     free(s);
 }
 
+/* Local for now: this rank's later collectives fail at once. (Telling the peers is to come.) */
+static void mpi_revoke(qmar_comm *c)
+{
+    state_of(c)->broken = 1;
+}
+
 static const qmar__backend_ops mpi_ops = {
     .release = mpi_release,
     .allgather = mpi_allgather,
     .allreduce_y = mpi_allreduce_y,
     .lowbit_allreduce = mpi_lowbit_allreduce,
+    .revoke = mpi_revoke,
 };
 
 /* MPI_Comm_idup, polled against the default timeout (a peer that never joins cannot hang us). */
