@@ -28,6 +28,12 @@ typedef struct qmar__backend_ops {
      * later, fails promptly with QMAR_ERR_RUNTIME instead of waiting for the timeout. Called by a
      * rank that fails outside a collective (qmar_comm_revoke). Idempotent, never blocks long. */
     void (*revoke)(qmar_comm *comm);
+    /* The last step of every Run (spec/api.md "One outcome"): each rank gives its own outcome of
+     * the Run so far. Returns SUCCESS on a rank only if every rank of the group gave SUCCESS;
+     * otherwise local itself where it is an error, else QMAR_ERR_RUNTIME with a reason naming a
+     * failing rank. A rank that arrives after its peers gave up must never get SUCCESS here.
+     * NULL until the backend implements it (Run then ends with its data collectives). */
+    qmar_status (*agree_outcome)(qmar_comm *comm, qmar_status local);
 } qmar__backend_ops;
 
 /* Rows [*lo, *hi) of the chunk that rank r reduces when m rows are split over size ranks. */
