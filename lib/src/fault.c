@@ -18,6 +18,9 @@ static atomic_int step_kind, step_rank = -1;
 static atomic_int fired;
 static pthread_once_t env_once = PTHREAD_ONCE_INIT;
 
+static void arm_alloc(int64_t n, int persistent);
+static void arm_step(int64_t n, qmar__fault_kind kind, int32_t rank);
+
 static void report_at_exit(void)
 {
     fprintf(stderr, "qmar-faults: allocs %lld steps %lld\n", (long long)atomic_load(&alloc_seen),
@@ -32,7 +35,7 @@ static void read_environment(void)
         char *end;
         long long n = strtoll(a, &end, 10);
         if (n > 0 && (*end == '\0' || (end[0] == '+' && end[1] == '\0')))
-            qmar__fault_arm_alloc(n, *end == '+');
+            arm_alloc(n, *end == '+');
     }
     const char *s = getenv("QMAR_FAULT_STEP");
     if (s != NULL && *s != '\0') {
@@ -56,7 +59,7 @@ static void read_environment(void)
         if (kind != QMAR__FAULT_NONE && *end == '@')
             rank = strtol(end + 1, NULL, 10);
         if (n > 0 && kind != QMAR__FAULT_NONE)
-            qmar__fault_arm_step(n, kind, (int32_t)rank);
+            arm_step(n, kind, (int32_t)rank);
     }
     const char *r = getenv("QMAR_FAULT_REPORT");
     if (r != NULL && strcmp(r, "1") == 0)
@@ -125,23 +128,34 @@ qmar_status qmar__fault_step(int32_t rank, int64_t timeout_ms, const char *step)
     }
 }
 
-void qmar__fault_arm_alloc(int64_t n, int persistent)
+/* The arming itself, also called from read_environment (inside pthread_once: no second once). */
+static void arm_alloc(int64_t n, int persistent)
 {
-    pthread_once(&env_once, read_environment);
     atomic_store(&alloc_persistent, persistent != 0);
     atomic_store(&alloc_seen, 0);
     atomic_store(&fired, 0);
     atomic_store(&alloc_fail_at, n);
 }
 
-void qmar__fault_arm_step(int64_t n, qmar__fault_kind kind, int32_t rank)
+static void arm_step(int64_t n, qmar__fault_kind kind, int32_t rank)
 {
-    pthread_once(&env_once, read_environment);
     atomic_store(&step_kind, (int)kind);
     atomic_store(&step_rank, rank);
     atomic_store(&step_seen, 0);
     atomic_store(&fired, 0);
     atomic_store(&step_fail_at, n);
+}
+
+void qmar__fault_arm_alloc(int64_t n, int persistent)
+{
+    pthread_once(&env_once, read_environment);
+    arm_alloc(n, persistent);
+}
+
+void qmar__fault_arm_step(int64_t n, qmar__fault_kind kind, int32_t rank)
+{
+    pthread_once(&env_once, read_environment);
+    arm_step(n, kind, rank);
 }
 
 void qmar__fault_disarm(void)
