@@ -3,6 +3,7 @@
 #ifndef QMAR_COMPAT_SRC_COMPAT_H
 #define QMAR_COMPAT_SRC_COMPAT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "acl/acl.h"
@@ -38,13 +39,35 @@ struct aclIntArray {
 
 typedef enum qc_exec_kind { QC_EXEC_QMAR = 1, QC_EXEC_TRANS_WEIGHT, QC_EXEC_TRANS_QUANT } qc_exec_kind;
 
-struct aclOpExecutor {
+/* The aclrtMalloc / aclrtMallocHost blocks an executor will touch, pinned at plan by address and
+ * registration number: at run each must still be that same live block, or the run fails without
+ * touching memory (memory.c). Memory that is not from aclrtMalloc is not pinned (trusted). */
+#define QC_MAX_PINS 10 /* nine tensors and the workspace */
+typedef struct qc_pins {
+    uint32_t n;
+    struct {
+        const void *base;
+        uint64_t gen;
+        const char *what; /* the tensor's name, for the reason */
+    } pin[QC_MAX_PINS];
+} qc_pins;
+
+typedef struct qc_comm qc_comm;
+
+/* The object behind an aclOpExecutor handle (a handle that is never reused: registry.c). */
+typedef struct qc_executor {
     qc_exec_kind kind;
     uint64_t workspace_size;
+    qc_pins pins;
     union {
-        qmar_executor *q; /* QC_EXEC_QMAR */
-        struct {          /* QC_EXEC_TRANS_WEIGHT */
+        struct { /* QC_EXEC_QMAR */
+            qmar_executor *q;
+            qc_comm *comm; /* its group's compat communicator (a reference), or NULL */
+            char group[QMAR_GROUP_NAME_MAX];
+        } op;
+        struct { /* QC_EXEC_TRANS_WEIGHT */
             aclTensor *t;
+            void *data;         /* t's data at plan (pinned) */
             int64_t rows, cols; /* the stored matrix: (k,n), or (n,k) when transposed */
             uint64_t nz_elems;
         } tw;
@@ -53,7 +76,7 @@ struct aclOpExecutor {
             uint64_t scale_count, offset_count, n;
         } tq;
     } u;
-};
+} qc_executor;
 
 typedef struct qc_context {
     int32_t device;
@@ -63,11 +86,28 @@ typedef struct qc_stream {
     int32_t device;
 } qc_stream;
 
-typedef struct qc_comm {
+struct qc_comm {
     qmar_comm *q;
     int32_t device;
     uint32_t rank, size;
-} qc_comm;
+    /* hccl.c's list of every endpoint not yet released, under its lock: */
+    struct qc_comm *next;
+    char name[QMAR_GROUP_NAME_MAX]; /* the qmar group name (HcclGetCommName) */
+    uint32_t executors;             /* planned executors that refer to it */
+    int destroyed;                  /* HcclCommDestroy'd; released when executors reaches 0 */
+};
+
+/* The endpoint named `group`, with one more executor reference; NULL when no compat endpoint has
+ * that name (e.g. one made with qmar's own API). *destroyed is set when it was HcclCommDestroy'd
+ * (then NULL is returned too). */
+qc_comm *qc_comm_acquire(const char *group, int *destroyed);
+/* Drops an executor reference (NULL is a no-op); the last one of a destroyed endpoint frees it. */
+void qc_comm_release(qc_comm *c);
+/* Breaks the endpoint's group at once (qmar_comm_revoke): peers waiting in a collective fail now
+ * instead of at the timeout. c holds a reference; NULL is a no-op. */
+void qc_comm_revoke(qc_comm *c);
+/* Revokes the live compat endpoint named `group`, if there is one. */
+void qc_comm_revoke_by_name(const char *group);
 
 /* ---- Handle registry: every object handed out is registered, so a stale, foreign or twice-freed
  * handle is an error code, never a crash. Thread-safe. ------------------------------------------ */
@@ -83,13 +123,21 @@ typedef enum qc_kind {
 } qc_kind;
 
 int qc_reg_add(const void *p, qc_kind kind, uint64_t size); /* 0, or -1 when out of memory */
+/* Registers obj under a new handle that is never handed out again; 0, or -1 (out of memory). */
+int qc_reg_add_handle(void *obj, qc_kind kind, const void **handle);
 int qc_reg_has(const void *p, qc_kind kind);                  /* 1 if live with that kind */
 int qc_reg_take(const void *p, qc_kind kind, uint64_t *size); /* 1 and removed, or 0 */
-/* An executor of the given kind is removed and returned; NULL if p is not one. */
-aclOpExecutor *qc_reg_take_executor(const void *p, qc_exec_kind kind);
+/* The executor behind a live handle, of the given kind (0: any), is removed and returned; NULL if
+ * the handle is not one. */
+qc_executor *qc_reg_take_executor(const void *handle, qc_exec_kind kind);
 /* The aclrtMalloc / aclrtMallocHost block that contains [p, p+len): 1 with its base and size,
  * 0 when p lies in no block, -1 when p lies in a block but p+len leaves it. */
 int qc_reg_block(const void *p, uint64_t len, const void **base, uint64_t *size);
+/* The same, with the block's registration number in *gen (gen may be NULL). */
+int qc_reg_block_gen(const void *p, uint64_t len, const void **base, uint64_t *size,
+                     uint64_t *gen);
+/* 1 if the block registered at base with number gen is still live. */
+int qc_reg_block_live(const void *base, uint64_t gen);
 /* Removes every live object of the given kind, passing each to release. */
 void qc_reg_drain(qc_kind kind, void (*release)(void *p));
 
@@ -100,6 +148,39 @@ void qc_reg_drain(qc_kind kind, void (*release)(void *p));
 int32_t qc_fail(int32_t status, const char *api, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int32_t qc_fail_qmar(int32_t status, const char *api);
+
+/* ---- Memory pins (memory.c) ------------------------------------------------------------------
+ * qc_pin_range: [p, p+len) may start in no block (host memory: trusted, nothing pinned); if it
+ * starts in one it must end in it (else 161002 with a reason), and the block is pinned.
+ * qc_pin_tensor: the same for the bytes a valid tensor's view (or NZ storage) addresses.
+ * qc_pins_verify: 0, or 161002 with a reason when a pinned block was freed since the plan. */
+int32_t qc_pin_range(qc_pins *pins, const void *p, uint64_t len, const char *what,
+                     const char *api);
+int32_t qc_pin_tensor(qc_pins *pins, const aclTensor *t, const char *what, const char *api);
+int32_t qc_pins_verify(const qc_pins *pins, const char *api);
+
+/* ---- Executors (executor.c) -------------------------------------------------------------------
+ * qc_executor_publish registers e under a new handle (*out); ACLNN_ERR_INNER and e freed (its
+ * comm reference too) when out of memory. qc_executor_free releases e and what it holds (an
+ * unrun qmar executor, the comm reference) and remembers the group of an operator executor, so
+ * that a later run of its stale handle can still break that group (qc_executor_stale_group). */
+int32_t qc_executor_publish(qc_executor *e, aclOpExecutor **out, const char *api);
+void qc_executor_free(qc_executor *e, const void *handle);
+/* The group of a recently consumed or destroyed operator executor handle; 0 when unknown. */
+int qc_executor_stale_group(const void *handle, char group[QMAR_GROUP_NAME_MAX]);
+
+/* ---- Fault injection (fault.c): compat's allocations go through these, so the `faults` suite
+ * can fail the N-th one (the same environment variables as libqmar's hooks, lib/src/fault.h:
+ * QMAR_FAULT_ALLOC=N[+], QMAR_FAULT_REPORT=1). Plain malloc & co. without QMAR_FAULT_INJECTION. */
+void *qc_malloc(size_t bytes);
+void *qc_calloc(size_t count, size_t size);
+int qc_memalign(void **p, size_t alignment, size_t bytes);
+int qc_fault_alloc_fails(void); /* counts one allocation made otherwise (new[]); 1: fail it */
+/* Test control (the static library): n counts from 1 after the call. */
+void qc_fault_arm_alloc(int64_t n, int persistent);
+void qc_fault_disarm(void);
+int64_t qc_fault_allocs_seen(void);
+int qc_fault_fired(void);
 
 /* ---- Shared helpers ------------------------------------------------------------------------- */
 int qc_device_count(void);

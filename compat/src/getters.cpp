@@ -24,7 +24,7 @@ aclnnStatus copy_out(const aclTensor *t, Field field, int64_t **out, uint64_t *c
                          : field == Field::storage ? t->storage
                                                    : t->strides;
     uint64_t n = field == Field::storage ? t->storage_ndim : t->view_ndim;
-    int64_t *a = new (std::nothrow) int64_t[n > 0 ? n : 1];
+    int64_t *a = qc_fault_alloc_fails() ? nullptr : new (std::nothrow) int64_t[n > 0 ? n : 1];
     if (a == nullptr)
         return qc_fail(ACLNN_ERR_INNER, api, "out of memory");
     if (n > 0)

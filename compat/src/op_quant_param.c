@@ -95,11 +95,9 @@ aclnnStatus aclnnTransQuantParamV2GetWorkspaceSize(const aclTensor *scale, const
                        "(got %llu dims, %llu elements)",
                        (unsigned long long)n, (unsigned long long)out->view_ndim,
                        (unsigned long long)nout);
-    aclOpExecutor *e = calloc(1, sizeof *e);
-    if (e == NULL || qc_reg_add(e, QC_EXECUTOR, 0) != 0) {
-        free(e);
+    qc_executor *e = qc_calloc(1, sizeof *e);
+    if (e == NULL)
         return qc_fail(ACLNN_ERR_INNER, api, "out of memory");
-    }
     e->kind = QC_EXEC_TRANS_QUANT;
     e->workspace_size = 0;
     e->u.tq.scale = scale;
@@ -108,8 +106,16 @@ aclnnStatus aclnnTransQuantParamV2GetWorkspaceSize(const aclTensor *scale, const
     e->u.tq.scale_count = ns;
     e->u.tq.offset_count = no;
     e->u.tq.n = n;
-    *executor = e;
-    return ACLNN_SUCCESS;
+    s = qc_pin_tensor(&e->pins, scale, "scale", api);
+    if (s == ACLNN_SUCCESS && offset != NULL)
+        s = qc_pin_tensor(&e->pins, offset, "offset", api);
+    if (s == ACLNN_SUCCESS)
+        s = qc_pin_tensor(&e->pins, out, "out", api);
+    if (s != ACLNN_SUCCESS) {
+        qc_executor_free(e, NULL);
+        return s;
+    }
+    return qc_executor_publish(e, executor, api);
 }
 
 static const void *elem0(const aclTensor *t, size_t size)
@@ -125,23 +131,26 @@ aclnnStatus aclnnTransQuantParamV2(void *workspace, uint64_t workspaceSize, aclO
     (void)workspaceSize;
     if (executor == NULL)
         return qc_fail(ACLNN_ERR_PARAM_NULLPTR, api, "executor is NULL");
-    aclOpExecutor *e = qc_reg_take_executor(executor, QC_EXEC_TRANS_QUANT);
+    qc_executor *e = qc_reg_take_executor(executor, QC_EXEC_TRANS_QUANT);
     if (e == NULL)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api,
                        "executor %p is not a live TransQuantParamV2 executor", (void *)executor);
-    aclOpExecutor job = *e;
-    free(e);
+    qc_executor job = *e;
+    qc_executor_free(e, executor);
     if (!qc_stream_ok(stream))
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "stream %p is not a live stream", stream);
     const aclTensor *scale = job.u.tq.scale, *offset = job.u.tq.offset, *out = job.u.tq.out;
     if (!qc_reg_has(scale, QC_TENSOR) || !qc_reg_has(out, QC_TENSOR) ||
         (offset != NULL && !qc_reg_has(offset, QC_TENSOR)))
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "a tensor was destroyed before the run");
+    aclnnStatus pinned = qc_pins_verify(&job.pins, api);
+    if (pinned != ACLNN_SUCCESS)
+        return pinned;
     uint64_t ns = job.u.tq.scale_count, no = job.u.tq.offset_count, n = job.u.tq.n;
     /* Copies in and out, so out may share memory with scale or offset. */
-    float *sc = malloc((size_t)ns * sizeof *sc);
-    float *of = no > 0 ? malloc((size_t)no * sizeof *of) : NULL;
-    uint64_t *words = malloc((size_t)n * sizeof *words);
+    float *sc = qc_malloc((size_t)ns * sizeof *sc);
+    float *of = no > 0 ? qc_malloc((size_t)no * sizeof *of) : NULL;
+    uint64_t *words = qc_malloc((size_t)n * sizeof *words);
     aclnnStatus s = ACLNN_SUCCESS;
     if (sc == NULL || (no > 0 && of == NULL) || words == NULL) {
         s = qc_fail(ACLNN_ERR_INNER, api, "out of memory");

@@ -99,20 +99,25 @@ aclnnStatus aclnnTransMatmulWeightGetWorkspaceSize(aclTensor *mmWeightRef, uint6
     aclnnStatus s = check_weight(mmWeightRef, &rows, &cols, &nz, api);
     if (s != ACLNN_SUCCESS)
         return s;
-    aclOpExecutor *e = calloc(1, sizeof *e);
-    if (e == NULL || qc_reg_add(e, QC_EXECUTOR, 0) != 0) {
-        free(e);
+    qc_executor *e = qc_calloc(1, sizeof *e);
+    if (e == NULL)
         return qc_fail(ACLNN_ERR_INNER, api, "out of memory");
-    }
     e->kind = QC_EXEC_TRANS_WEIGHT;
     e->workspace_size = (uint64_t)rows * (uint64_t)cols; /* the ND copy the conversion reads */
     e->u.tw.t = mmWeightRef;
+    e->u.tw.data = mmWeightRef->data;
     e->u.tw.rows = rows;
     e->u.tw.cols = cols;
     e->u.tw.nz_elems = nz;
-    *workspaceSize = e->workspace_size;
-    *executor = e;
-    return ACLNN_SUCCESS;
+    s = qc_pin_range(&e->pins, mmWeightRef->data, nz, "mmWeightRef", api);
+    if (s != ACLNN_SUCCESS) {
+        qc_executor_free(e, NULL);
+        return s;
+    }
+    s = qc_executor_publish(e, executor, api);
+    if (s == ACLNN_SUCCESS)
+        *workspaceSize = (uint64_t)rows * (uint64_t)cols;
+    return s;
 }
 
 aclnnStatus aclnnTransMatmulWeight(void *workspace, uint64_t workspaceSize,
@@ -121,12 +126,12 @@ aclnnStatus aclnnTransMatmulWeight(void *workspace, uint64_t workspaceSize,
     const char *api = "aclnnTransMatmulWeight";
     if (executor == NULL)
         return qc_fail(ACLNN_ERR_PARAM_NULLPTR, api, "executor is NULL");
-    aclOpExecutor *e = qc_reg_take_executor(executor, QC_EXEC_TRANS_WEIGHT);
+    qc_executor *e = qc_reg_take_executor(executor, QC_EXEC_TRANS_WEIGHT);
     if (e == NULL)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api,
                        "executor %p is not a live TransMatmulWeight executor", (void *)executor);
-    aclOpExecutor job = *e;
-    free(e); /* consumed whatever the outcome */
+    qc_executor job = *e;
+    qc_executor_free(e, executor); /* consumed whatever the outcome */
     aclTensor *t = job.u.tw.t;
     if (!qc_stream_ok(stream))
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "stream %p is not a live stream", stream);
@@ -135,8 +140,13 @@ aclnnStatus aclnnTransMatmulWeight(void *workspace, uint64_t workspaceSize,
                        "workspace %p of %llu bytes; the plan needs %llu", workspace,
                        (unsigned long long)workspaceSize,
                        (unsigned long long)job.workspace_size);
-    if (!qc_reg_has(t, QC_TENSOR))
+    if (!qc_reg_has(t, QC_TENSOR) || t->data != job.u.tw.data)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "the weight tensor was destroyed");
+    aclnnStatus pinned = qc_pins_verify(&job.pins, api);
+    if (pinned == ACLNN_SUCCESS)
+        pinned = qc_pin_range(&job.pins, workspace, job.workspace_size, "workspace", api);
+    if (pinned != ACLNN_SUCCESS)
+        return pinned;
     int64_t rows, cols;
     uint64_t nz;
     aclnnStatus s = check_weight(t, &rows, &cols, &nz, api); /* it may have changed since */

@@ -1,7 +1,12 @@
-/* The handle registry: an open-addressing hash set of live objects (pointer -> kind, size), so
- * that every handle a caller passes back can be checked before it is used. One lock; lookups are
- * O(1) except the block search of qc_reg_block, which walks the table (memcpy bounds, weight
- * capacity) and is linear in the number of live objects. */
+/* The handle registry: an open-addressing hash set of live objects (handle -> kind, size, object,
+ * generation), so that every handle a caller passes back can be checked before it is used. One
+ * lock; lookups are O(1) except the block search of qc_reg_block, which walks the table (memcpy
+ * bounds, weight capacity, executor pins) and is linear in the number of live objects.
+ *
+ * Most handles are the object's own address. Executors get handles that are never reused
+ * (qc_reg_add_handle): addresses in the kernel half of the x86-64 / AArch64 address space, which
+ * no user-space object ever has, counted up from HANDLE_BASE. So a stale executor handle stays
+ * stale even after malloc hands its object's memory to a new executor. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +17,8 @@ typedef struct slot {
     const void *key; /* NULL: empty; TOMBSTONE: deleted */
     qc_kind kind;
     uint64_t size;
+    uint64_t gen; /* the registration's number: blocks at one address differ by it */
+    void *obj;    /* the object behind a qc_reg_add_handle handle, else the key itself */
 } slot;
 
 static const char tombstone_byte;
@@ -20,6 +27,11 @@ static const char tombstone_byte;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static slot *table;
 static size_t cap, used, tombs; /* cap is 0 or a power of two */
+static uint64_t registrations;   /* generation counter: every add takes the next number */
+static uint64_t handles_issued;  /* qc_reg_add_handle's counter */
+
+#define HANDLE_BASE UINT64_C(0xFFFF900000000000)
+#define HANDLE_LIMIT (UINT64_C(1) << 40) /* handles per process; then qc_reg_add_handle fails */
 
 static size_t hash_ptr(const void *p)
 {
@@ -56,7 +68,7 @@ static int grow(void)
     size_t ncap = cap == 0 ? 256 : (used + 1) * 4 > cap ? cap * 2 : cap;
     slot *old = table;
     size_t ocap = cap;
-    table = calloc(ncap, sizeof *table);
+    table = qc_calloc(ncap, sizeof *table);
     if (table == NULL) {
         table = old;
         return -1;
@@ -74,13 +86,11 @@ static int grow(void)
     return 0;
 }
 
-int qc_reg_add(const void *p, qc_kind kind, uint64_t size)
+/* Caller holds the lock. */
+static int add_locked(const void *p, qc_kind kind, uint64_t size, void *obj)
 {
-    pthread_mutex_lock(&lock);
-    if ((used + tombs + 1) * 2 > cap && grow() != 0) {
-        pthread_mutex_unlock(&lock);
+    if ((used + tombs + 1) * 2 > cap && grow() != 0)
         return -1;
-    }
     int found;
     size_t i = find(p, &found);
     if (!found) {
@@ -88,9 +98,32 @@ int qc_reg_add(const void *p, qc_kind kind, uint64_t size)
             tombs--;
         used++;
     }
-    table[i] = (slot){p, kind, size};
-    pthread_mutex_unlock(&lock);
+    table[i] = (slot){p, kind, size, ++registrations, obj};
     return 0;
+}
+
+int qc_reg_add(const void *p, qc_kind kind, uint64_t size)
+{
+    pthread_mutex_lock(&lock);
+    int r = add_locked(p, kind, size, (void *)(uintptr_t)p);
+    pthread_mutex_unlock(&lock);
+    return r;
+}
+
+int qc_reg_add_handle(void *obj, qc_kind kind, const void **handle)
+{
+    pthread_mutex_lock(&lock);
+    int r = -1;
+    if (handles_issued < HANDLE_LIMIT) {
+        const void *h = (const void *)(uintptr_t)(HANDLE_BASE + ((handles_issued + 1) << 4));
+        r = add_locked(h, kind, 0, obj);
+        if (r == 0) {
+            handles_issued++;
+            *handle = h;
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    return r;
 }
 
 static int has_locked(const void *p, qc_kind kind, size_t *at)
@@ -135,20 +168,39 @@ int qc_reg_take(const void *p, qc_kind kind, uint64_t *size)
     return live;
 }
 
-aclOpExecutor *qc_reg_take_executor(const void *p, qc_exec_kind kind)
+qc_executor *qc_reg_take_executor(const void *handle, qc_exec_kind kind)
 {
     size_t i;
-    aclOpExecutor *e = NULL;
+    qc_executor *e = NULL;
     pthread_mutex_lock(&lock);
-    if (has_locked(p, QC_EXECUTOR, &i) && ((const aclOpExecutor *)p)->kind == kind) {
-        e = (aclOpExecutor *)(uintptr_t)p;
-        remove_at(i);
+    if (has_locked(handle, QC_EXECUTOR, &i)) {
+        qc_executor *obj = table[i].obj;
+        if (kind == 0 || obj->kind == kind) {
+            e = obj;
+            remove_at(i);
+        }
     }
     pthread_mutex_unlock(&lock);
     return e;
 }
 
+int qc_reg_block_live(const void *base, uint64_t gen)
+{
+    size_t i;
+    pthread_mutex_lock(&lock);
+    int live = (has_locked(base, QC_ALLOC, &i) || has_locked(base, QC_HOST_ALLOC, &i)) &&
+               table[i].gen == gen;
+    pthread_mutex_unlock(&lock);
+    return live;
+}
+
 int qc_reg_block(const void *p, uint64_t len, const void **base, uint64_t *size)
+{
+    return qc_reg_block_gen(p, len, base, size, NULL);
+}
+
+int qc_reg_block_gen(const void *p, uint64_t len, const void **base, uint64_t *size,
+                     uint64_t *gen)
 {
     uintptr_t a = (uintptr_t)p;
     int verdict = 0;
@@ -162,6 +214,8 @@ int qc_reg_block(const void *p, uint64_t len, const void **base, uint64_t *size)
             continue;
         *base = s->key;
         *size = s->size;
+        if (gen != NULL)
+            *gen = s->gen;
         verdict = len <= s->size - (a - b) ? 1 : -1;
     }
     pthread_mutex_unlock(&lock);

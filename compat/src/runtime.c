@@ -196,7 +196,7 @@ aclError aclrtCreateContext(aclrtContext *context, int32_t deviceId)
     if (!valid_device(deviceId))
         return qc_fail(ACL_ERROR_RT_INVALID_DEVICEID, "aclrtCreateContext",
                        "device %d is not in 0..%d", (int)deviceId, qc_device_count() - 1);
-    qc_context *c = malloc(sizeof *c);
+    qc_context *c = qc_malloc(sizeof *c);
     if (c == NULL || qc_reg_add(c, QC_CONTEXT, 0) != 0) {
         free(c);
         return qc_fail(ACL_ERROR_RT_MEMORY_ALLOCATION, "aclrtCreateContext", "out of memory");
@@ -264,7 +264,7 @@ static aclError create_stream(aclrtStream *stream, const char *api)
     if (d < 0)
         return qc_fail(ACL_ERROR_RT_CONTEXT_NULL, api,
                        "no current device or context on this thread (aclrtSetDevice first)");
-    qc_stream *s = malloc(sizeof *s);
+    qc_stream *s = qc_malloc(sizeof *s);
     if (s == NULL || qc_reg_add(s, QC_STREAM, 0) != 0) {
         free(s);
         return qc_fail(ACL_ERROR_RT_MEMORY_ALLOCATION, api, "out of memory");

@@ -31,7 +31,7 @@ aclTensor *aclCreateTensor(const int64_t *viewDims, uint64_t viewDimsNum, aclDat
                 viewDims == NULL && viewDimsNum > 0 ? "viewDims" : "storageDims");
         return NULL;
     }
-    aclTensor *t = calloc(1, sizeof *t);
+    aclTensor *t = qc_calloc(1, sizeof *t);
     if (t == NULL || qc_reg_add(t, QC_TENSOR, 0) != 0) {
         free(t);
         qc_fail(ACLNN_ERR_INNER, "aclCreateTensor", "out of memory");
@@ -85,8 +85,8 @@ aclIntArray *aclCreateIntArray(const int64_t *value, uint64_t size)
                 (unsigned long long)size);
         return NULL;
     }
-    aclIntArray *a = calloc(1, sizeof *a);
-    int64_t *v = size > 0 ? malloc((size_t)size * sizeof *v) : NULL;
+    aclIntArray *a = qc_calloc(1, sizeof *a);
+    int64_t *v = size > 0 ? qc_malloc((size_t)size * sizeof *v) : NULL;
     if (a == NULL || (size > 0 && v == NULL) || qc_reg_add(a, QC_INT_ARRAY, 0) != 0) {
         free(a);
         free(v);
