@@ -66,13 +66,13 @@ typedef struct qc_executor {
             char group[QMAR_GROUP_NAME_MAX];
         } op;
         struct { /* QC_EXEC_TRANS_WEIGHT */
-            aclTensor *t;
+            const aclTensor *t; /* the weight's handle */
             void *data;         /* t's data at plan (pinned) */
             int64_t rows, cols; /* the stored matrix: (k,n), or (n,k) when transposed */
             uint64_t nz_elems;
         } tw;
         struct { /* QC_EXEC_TRANS_QUANT */
-            const aclTensor *scale, *offset, *out;
+            const aclTensor *scale, *offset, *out; /* handles */
             uint64_t scale_count, offset_count, n;
         } tq;
     } u;
@@ -87,6 +87,7 @@ typedef struct qc_stream {
 } qc_stream;
 
 struct qc_comm {
+    const void *handle; /* the HcclComm handed out */
     qmar_comm *q;
     int32_t device;
     uint32_t rank, size;
@@ -110,7 +111,11 @@ void qc_comm_revoke(qc_comm *c);
 void qc_comm_revoke_by_name(const char *group);
 
 /* ---- Handle registry: every object handed out is registered, so a stale, foreign or twice-freed
- * handle is an error code, never a crash. Thread-safe. ------------------------------------------ */
+ * handle is an error code, never a crash. Thread-safe. Memory blocks are keyed by their address;
+ * every other object (tensor, int array, context, stream, communicator, executor) is handed out
+ * as a handle that is never reused and is resolved to its object with qc_reg_get (registry.c).
+ * In this library a variable named like the API's parameter (tensor, stream, comm) holds the
+ * handle; the object is reached only through the registry. ----------------------------------- */
 typedef enum qc_kind {
     QC_ALLOC = 1, /* aclrtMalloc block; size recorded */
     QC_HOST_ALLOC, /* aclrtMallocHost block; size recorded */
@@ -125,6 +130,10 @@ typedef enum qc_kind {
 int qc_reg_add(const void *p, qc_kind kind, uint64_t size); /* 0, or -1 when out of memory */
 /* Registers obj under a new handle that is never handed out again; 0, or -1 (out of memory). */
 int qc_reg_add_handle(void *obj, qc_kind kind, const void **handle);
+/* The object behind a live handle of that kind, or NULL. */
+void *qc_reg_get(const void *handle, qc_kind kind);
+/* The same, and the handle is removed (the caller frees the object). */
+void *qc_reg_take_obj(const void *handle, qc_kind kind);
 int qc_reg_has(const void *p, qc_kind kind);                  /* 1 if live with that kind */
 int qc_reg_take(const void *p, qc_kind kind, uint64_t *size); /* 1 and removed, or 0 */
 /* The executor behind a live handle, of the given kind (0: any), is removed and returned; NULL if
@@ -138,7 +147,7 @@ int qc_reg_block_gen(const void *p, uint64_t len, const void **base, uint64_t *s
                      uint64_t *gen);
 /* 1 if the block registered at base with number gen is still live. */
 int qc_reg_block_live(const void *base, uint64_t gen);
-/* Removes every live object of the given kind, passing each to release. */
+/* Removes every live object of the given kind, passing each object to release. */
 void qc_reg_drain(qc_kind kind, void (*release)(void *p));
 
 /* ---- Errors ------------------------------------------------------------------------------------
@@ -186,6 +195,8 @@ int qc_fault_fired(void);
 int qc_device_count(void);
 int32_t qc_current_device(void); /* the calling thread's device, -1 if none */
 int qc_stream_ok(aclrtStream stream); /* NULL (default stream) or a live stream */
+/* The object behind a live tensor handle, or NULL. */
+aclTensor *qc_tensor(const aclTensor *handle);
 /* Contiguity and the transposed 2-D pattern, with qmar's definitions (validation.md). */
 int qc_is_contiguous(const aclTensor *t);
 int qc_is_transposed(const aclTensor *t);

@@ -34,7 +34,7 @@ static qc_comm *wrap(qmar_comm *q, int32_t device, uint32_t rank, uint32_t size)
     c->rank = rank;
     c->size = size;
     qmar_comm_get_name(q, c->name);
-    if (qc_reg_add(c, QC_COMM, 0) != 0) {
+    if (qc_reg_add_handle(c, QC_COMM, &c->handle) != 0) {
         free(c);
         return NULL;
     }
@@ -109,7 +109,7 @@ void qc_comm_revoke_by_name(const char *group)
 /* A handle wrap made that is not handed out after all. */
 static void unwrap(qc_comm *c)
 {
-    qc_reg_take(c, QC_COMM, NULL);
+    qc_reg_take(c->handle, QC_COMM, NULL);
     pthread_mutex_lock(&comm_lock);
     unlink_locked(c);
     pthread_mutex_unlock(&comm_lock);
@@ -152,7 +152,7 @@ HcclResult HcclCommInitAll(uint32_t ndev, int32_t *devices, HcclComm *comms)
         return hfail(HCCL_E_MEMORY, api, "out of memory");
     }
     for (uint32_t i = 0; i < ndev; i++)
-        comms[i] = c[i];
+        comms[i] = (HcclComm)(uintptr_t)c[i]->handle;
     return HCCL_SUCCESS;
 }
 
@@ -314,7 +314,7 @@ HcclResult HcclCommInitRootInfo(uint32_t nRanks, const HcclRootInfo *rootInfo, u
                                                  "its ranks have joined) or was never issued"
                                                : "rank joined twice, or nRanks differs from the "
                                                  "other ranks'");
-    *comm = c;
+    *comm = (HcclComm)(uintptr_t)c->handle;
     return HCCL_SUCCESS;
 }
 
@@ -325,11 +325,10 @@ static qc_comm *live(HcclComm comm, const char *api, HcclResult *err)
         *err = hfail(HCCL_E_PTR, api, "comm is NULL");
         return NULL;
     }
-    if (!qc_reg_has(comm, QC_COMM)) {
+    qc_comm *c = qc_reg_get(comm, QC_COMM);
+    if (c == NULL)
         *err = hfail(HCCL_E_PARA, api, "not a live communicator (destroyed, or foreign)");
-        return NULL;
-    }
-    return comm;
+    return c;
 }
 
 HcclResult HcclGetCommName(HcclComm comm, char *commName)
@@ -374,10 +373,10 @@ HcclResult HcclCommDestroy(HcclComm comm)
 {
     if (comm == NULL)
         return hfail(HCCL_E_PTR, "HcclCommDestroy", "comm is NULL");
-    if (!qc_reg_take(comm, QC_COMM, NULL))
+    qc_comm *c = qc_reg_take_obj(comm, QC_COMM);
+    if (c == NULL)
         return hfail(HCCL_E_PARA, "HcclCommDestroy",
                      "not a live communicator (destroyed twice, or foreign)");
-    qc_comm *c = comm;
     pthread_mutex_lock(&comm_lock);
     c->destroyed = 1;
     int now = c->executors == 0;

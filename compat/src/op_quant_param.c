@@ -12,11 +12,13 @@
  * count below fits 64 bits. */
 #define MAX_COUNT ((uint64_t)1 << 31)
 
-/* A contiguous ND tensor of an allowed dtype, with dims >= 1, inside its storage. */
-static aclnnStatus check_operand(const aclTensor *t, const char *name, int32_t dt1, int32_t dt2,
-                                 uint64_t *count, const char *api)
+/* A live tensor handle (its object in *obj): contiguous ND of an allowed dtype, with dims >= 1,
+ * inside its storage. */
+static aclnnStatus check_operand(const aclTensor *handle, const aclTensor **obj, const char *name,
+                                 int32_t dt1, int32_t dt2, uint64_t *count, const char *api)
 {
-    if (!qc_reg_has(t, QC_TENSOR))
+    const aclTensor *t = *obj = qc_tensor(handle);
+    if (t == NULL)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "%s is not a live aclTensor", name);
     if (t->data == NULL)
         return qc_fail(ACLNN_ERR_PARAM_NULLPTR, api, "%s has no data", name);
@@ -71,29 +73,30 @@ aclnnStatus aclnnTransQuantParamV2GetWorkspaceSize(const aclTensor *scale, const
                        : workspaceSize == NULL ? "workspaceSize"
                                              : "executor");
     uint64_t ns = 0, no = 0, nout = 0;
-    aclnnStatus s = check_operand(scale, "scale", ACL_FLOAT, ACL_FLOAT, &ns, api);
+    const aclTensor *so = NULL, *oo = NULL, *wo = NULL; /* the objects behind the handles */
+    aclnnStatus s = check_operand(scale, &so, "scale", ACL_FLOAT, ACL_FLOAT, &ns, api);
     if (s == ACLNN_SUCCESS && offset != NULL)
-        s = check_operand(offset, "offset", ACL_FLOAT, ACL_FLOAT, &no, api);
+        s = check_operand(offset, &oo, "offset", ACL_FLOAT, ACL_FLOAT, &no, api);
     if (s == ACLNN_SUCCESS)
-        s = check_operand(out, "out", ACL_UINT64, ACL_INT64, &nout, api);
+        s = check_operand(out, &wo, "out", ACL_UINT64, ACL_INT64, &nout, api);
     if (s != ACLNN_SUCCESS)
         return s;
-    if (scale->view_ndim == 2 && scale->view[0] != 1)
+    if (so->view_ndim == 2 && so->view[0] != 1)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "scale: a 2-D scale must be (1, n)");
-    if (offset != NULL && offset->view_ndim == 2 && offset->view[0] != 1)
+    if (oo != NULL && oo->view_ndim == 2 && oo->view[0] != 1)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "offset: a 2-D offset must be (1, n)");
     uint64_t n = ns > no ? ns : no;
     if ((ns != 1 && ns != n) || (no > 1 && no != n))
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api,
                        "scale has %llu and offset %llu elements: each must be 1 or the same n",
                        (unsigned long long)ns, (unsigned long long)no);
-    int out_ok = scale->view_ndim == 1 ? out->view_ndim == 1 && nout == n
-                                       : same_view(out, scale) && ns == n;
+    int out_ok = so->view_ndim == 1 ? wo->view_ndim == 1 && nout == n
+                                    : same_view(wo, so) && ns == n;
     if (!out_ok)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api,
                        "out must be (%llu) for a 1-D scale, or scale's shape for a 2-D scale "
                        "(got %llu dims, %llu elements)",
-                       (unsigned long long)n, (unsigned long long)out->view_ndim,
+                       (unsigned long long)n, (unsigned long long)wo->view_ndim,
                        (unsigned long long)nout);
     qc_executor *e = qc_calloc(1, sizeof *e);
     if (e == NULL)
@@ -106,11 +109,11 @@ aclnnStatus aclnnTransQuantParamV2GetWorkspaceSize(const aclTensor *scale, const
     e->u.tq.scale_count = ns;
     e->u.tq.offset_count = no;
     e->u.tq.n = n;
-    s = qc_pin_tensor(&e->pins, scale, "scale", api);
-    if (s == ACLNN_SUCCESS && offset != NULL)
-        s = qc_pin_tensor(&e->pins, offset, "offset", api);
+    s = qc_pin_tensor(&e->pins, so, "scale", api);
+    if (s == ACLNN_SUCCESS && oo != NULL)
+        s = qc_pin_tensor(&e->pins, oo, "offset", api);
     if (s == ACLNN_SUCCESS)
-        s = qc_pin_tensor(&e->pins, out, "out", api);
+        s = qc_pin_tensor(&e->pins, wo, "out", api);
     if (s != ACLNN_SUCCESS) {
         qc_executor_free(e, NULL);
         return s;
@@ -139,9 +142,9 @@ aclnnStatus aclnnTransQuantParamV2(void *workspace, uint64_t workspaceSize, aclO
     qc_executor_free(e, executor);
     if (!qc_stream_ok(stream))
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "stream %p is not a live stream", stream);
-    const aclTensor *scale = job.u.tq.scale, *offset = job.u.tq.offset, *out = job.u.tq.out;
-    if (!qc_reg_has(scale, QC_TENSOR) || !qc_reg_has(out, QC_TENSOR) ||
-        (offset != NULL && !qc_reg_has(offset, QC_TENSOR)))
+    const aclTensor *scale = qc_tensor(job.u.tq.scale), *out = qc_tensor(job.u.tq.out);
+    const aclTensor *offset = job.u.tq.offset != NULL ? qc_tensor(job.u.tq.offset) : NULL;
+    if (scale == NULL || out == NULL || (job.u.tq.offset != NULL && offset == NULL))
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "a tensor was destroyed before the run");
     aclnnStatus pinned = qc_pins_verify(&job.pins, api);
     if (pinned != ACLNN_SUCCESS)

@@ -14,10 +14,11 @@ aclnnStatus aclnnCalculateMatmulWeightSizeV2(const aclIntArray *tensorShape, acl
     if (tensorShape == NULL || weightTensorSize == NULL)
         return qc_fail(ACLNN_ERR_PARAM_NULLPTR, api, "%s is NULL",
                        tensorShape == NULL ? "tensorShape" : "weightTensorSize");
-    if (!qc_reg_has(tensorShape, QC_INT_ARRAY))
+    const aclIntArray *shape = qc_reg_get(tensorShape, QC_INT_ARRAY);
+    if (shape == NULL)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "tensorShape is not a live aclIntArray");
-    qmar_status s = qmar_calculate_matmul_weight_size_v2(
-        tensorShape->values, tensorShape->size, (qmar_dtype)dataType, weightTensorSize);
+    qmar_status s = qmar_calculate_matmul_weight_size_v2(shape->values, shape->size,
+                                                         (qmar_dtype)dataType, weightTensorSize);
     return s == QMAR_SUCCESS ? ACLNN_SUCCESS : qc_fail_qmar(s, api);
 }
 
@@ -92,11 +93,12 @@ aclnnStatus aclnnTransMatmulWeightGetWorkspaceSize(aclTensor *mmWeightRef, uint6
                        mmWeightRef == NULL     ? "mmWeightRef"
                        : workspaceSize == NULL ? "workspaceSize"
                                                : "executor");
-    if (!qc_reg_has(mmWeightRef, QC_TENSOR))
+    aclTensor *w = qc_tensor(mmWeightRef);
+    if (w == NULL)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "mmWeightRef is not a live aclTensor");
     int64_t rows, cols;
     uint64_t nz;
-    aclnnStatus s = check_weight(mmWeightRef, &rows, &cols, &nz, api);
+    aclnnStatus s = check_weight(w, &rows, &cols, &nz, api);
     if (s != ACLNN_SUCCESS)
         return s;
     qc_executor *e = qc_calloc(1, sizeof *e);
@@ -105,11 +107,11 @@ aclnnStatus aclnnTransMatmulWeightGetWorkspaceSize(aclTensor *mmWeightRef, uint6
     e->kind = QC_EXEC_TRANS_WEIGHT;
     e->workspace_size = (uint64_t)rows * (uint64_t)cols; /* the ND copy the conversion reads */
     e->u.tw.t = mmWeightRef;
-    e->u.tw.data = mmWeightRef->data;
+    e->u.tw.data = w->data;
     e->u.tw.rows = rows;
     e->u.tw.cols = cols;
     e->u.tw.nz_elems = nz;
-    s = qc_pin_range(&e->pins, mmWeightRef->data, nz, "mmWeightRef", api);
+    s = qc_pin_range(&e->pins, w->data, nz, "mmWeightRef", api);
     if (s != ACLNN_SUCCESS) {
         qc_executor_free(e, NULL);
         return s;
@@ -132,7 +134,6 @@ aclnnStatus aclnnTransMatmulWeight(void *workspace, uint64_t workspaceSize,
                        "executor %p is not a live TransMatmulWeight executor", (void *)executor);
     qc_executor job = *e;
     qc_executor_free(e, executor); /* consumed whatever the outcome */
-    aclTensor *t = job.u.tw.t;
     if (!qc_stream_ok(stream))
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "stream %p is not a live stream", stream);
     if (workspace == NULL || workspaceSize < job.workspace_size)
@@ -140,7 +141,8 @@ aclnnStatus aclnnTransMatmulWeight(void *workspace, uint64_t workspaceSize,
                        "workspace %p of %llu bytes; the plan needs %llu", workspace,
                        (unsigned long long)workspaceSize,
                        (unsigned long long)job.workspace_size);
-    if (!qc_reg_has(t, QC_TENSOR) || t->data != job.u.tw.data)
+    aclTensor *t = qc_tensor(job.u.tw.t);
+    if (t == NULL || t->data != job.u.tw.data)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "the weight tensor was destroyed");
     aclnnStatus pinned = qc_pins_verify(&job.pins, api);
     if (pinned == ACLNN_SUCCESS)

@@ -3,10 +3,11 @@
  * lock; lookups are O(1) except the block search of qc_reg_block, which walks the table (memcpy
  * bounds, weight capacity, executor pins) and is linear in the number of live objects.
  *
- * Most handles are the object's own address. Executors get handles that are never reused
- * (qc_reg_add_handle): addresses in the kernel half of the x86-64 / AArch64 address space, which
- * no user-space object ever has, counted up from HANDLE_BASE. So a stale executor handle stays
- * stale even after malloc hands its object's memory to a new executor. */
+ * Memory blocks are keyed by their address (the application uses it). Every other object gets a
+ * handle that is never reused (qc_reg_add_handle): an address in the kernel half of the x86-64 /
+ * AArch64 address space, which no user-space object ever has, counted up from HANDLE_BASE, and
+ * never dereferenced. So a stale handle stays stale even after malloc hands its object's memory to
+ * a new object: destroying it twice can never destroy another live object. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,30 @@ int qc_reg_take(const void *p, qc_kind kind, uint64_t *size)
     return live;
 }
 
+void *qc_reg_get(const void *handle, qc_kind kind)
+{
+    size_t i;
+    void *obj = NULL;
+    pthread_mutex_lock(&lock);
+    if (has_locked(handle, kind, &i))
+        obj = table[i].obj;
+    pthread_mutex_unlock(&lock);
+    return obj;
+}
+
+void *qc_reg_take_obj(const void *handle, qc_kind kind)
+{
+    size_t i;
+    void *obj = NULL;
+    pthread_mutex_lock(&lock);
+    if (has_locked(handle, kind, &i)) {
+        obj = table[i].obj;
+        remove_at(i);
+    }
+    pthread_mutex_unlock(&lock);
+    return obj;
+}
+
 qc_executor *qc_reg_take_executor(const void *handle, qc_exec_kind kind)
 {
     size_t i;
@@ -229,7 +254,7 @@ void qc_reg_drain(qc_kind kind, void (*release)(void *p))
         pthread_mutex_lock(&lock);
         for (size_t i = 0; i < cap && victim == NULL; i++) {
             if (table[i].key != NULL && table[i].key != TOMBSTONE && table[i].kind == kind) {
-                victim = (void *)(uintptr_t)table[i].key;
+                victim = table[i].obj;
                 remove_at(i);
             }
         }

@@ -1,4 +1,5 @@
-/* aclTensor and aclIntArray: recorded as given (the operators validate), registered while alive.
+/* aclTensor and aclIntArray: recorded as given (the operators validate), registered while alive
+ * under handles that are never reused (registry.c).
  * The array-returning getters are in getters.cpp (they allocate with new[], as CANN's do). */
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +33,7 @@ aclTensor *aclCreateTensor(const int64_t *viewDims, uint64_t viewDimsNum, aclDat
         return NULL;
     }
     aclTensor *t = qc_calloc(1, sizeof *t);
-    if (t == NULL || qc_reg_add(t, QC_TENSOR, 0) != 0) {
-        free(t);
+    if (t == NULL) {
         qc_fail(ACLNN_ERR_INNER, "aclCreateTensor", "out of memory");
         return NULL;
     }
@@ -58,18 +58,30 @@ aclTensor *aclCreateTensor(const int64_t *viewDims, uint64_t viewDimsNum, aclDat
     if (storageDimsNum > 0)
         memcpy(t->storage, storageDims, storageDimsNum * sizeof *storageDims);
     t->data = tensorData;
-    return t;
+    const void *handle;
+    if (qc_reg_add_handle(t, QC_TENSOR, &handle) != 0) {
+        free(t);
+        qc_fail(ACLNN_ERR_INNER, "aclCreateTensor", "out of memory (registry)");
+        return NULL;
+    }
+    return (aclTensor *)(uintptr_t)handle;
+}
+
+aclTensor *qc_tensor(const aclTensor *handle)
+{
+    return qc_reg_get(handle, QC_TENSOR);
 }
 
 aclnnStatus aclDestroyTensor(const aclTensor *tensor)
 {
     if (tensor == NULL)
         return ACLNN_SUCCESS; /* like free(NULL) */
-    if (!qc_reg_take(tensor, QC_TENSOR, NULL))
+    aclTensor *t = qc_reg_take_obj(tensor, QC_TENSOR);
+    if (t == NULL)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, "aclDestroyTensor",
                        "%p is not a live aclTensor (destroyed twice, or foreign)",
                        (const void *)tensor);
-    free((void *)(uintptr_t)tensor);
+    free(t);
     return ACLNN_SUCCESS;
 }
 
@@ -87,7 +99,8 @@ aclIntArray *aclCreateIntArray(const int64_t *value, uint64_t size)
     }
     aclIntArray *a = qc_calloc(1, sizeof *a);
     int64_t *v = size > 0 ? qc_malloc((size_t)size * sizeof *v) : NULL;
-    if (a == NULL || (size > 0 && v == NULL) || qc_reg_add(a, QC_INT_ARRAY, 0) != 0) {
+    const void *handle = NULL;
+    if (a == NULL || (size > 0 && v == NULL) || qc_reg_add_handle(a, QC_INT_ARRAY, &handle) != 0) {
         free(a);
         free(v);
         qc_fail(ACLNN_ERR_INNER, "aclCreateIntArray", "out of memory");
@@ -97,61 +110,71 @@ aclIntArray *aclCreateIntArray(const int64_t *value, uint64_t size)
         memcpy(v, value, (size_t)size * sizeof *v);
     a->size = size;
     a->values = v;
-    return a;
+    return (aclIntArray *)(uintptr_t)handle;
 }
 
 aclnnStatus aclDestroyIntArray(const aclIntArray *array)
 {
     if (array == NULL)
         return ACLNN_SUCCESS;
-    if (!qc_reg_take(array, QC_INT_ARRAY, NULL))
+    aclIntArray *a = qc_reg_take_obj(array, QC_INT_ARRAY);
+    if (a == NULL)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, "aclDestroyIntArray",
                        "%p is not a live aclIntArray", (const void *)array);
-    free(array->values);
-    free((void *)(uintptr_t)array);
+    free(a->values);
+    free(a);
     return ACLNN_SUCCESS;
 }
 
-/* 161001 for NULL, 161002 for a handle that is not a live tensor, else 0. */
-static aclnnStatus check_tensor(const aclTensor *t, const void *out, const char *api)
+/* The tensor behind a handle; NULL with 161001 (NULL) or 161002 (not a live tensor) in *s. */
+static const aclTensor *live_tensor(const aclTensor *tensor, const void *out, const char *api,
+                                    aclnnStatus *s)
 {
-    if (t == NULL || out == NULL)
-        return qc_fail(ACLNN_ERR_PARAM_NULLPTR, api, "%s is NULL", t == NULL ? "tensor" : "output");
-    if (!qc_reg_has(t, QC_TENSOR))
-        return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "%p is not a live aclTensor",
-                       (const void *)t);
-    return ACLNN_SUCCESS;
+    if (tensor == NULL || out == NULL) {
+        *s = qc_fail(ACLNN_ERR_PARAM_NULLPTR, api, "%s is NULL",
+                     tensor == NULL ? "tensor" : "output");
+        return NULL;
+    }
+    const aclTensor *t = qc_tensor(tensor);
+    if (t == NULL)
+        *s = qc_fail(ACLNN_ERR_PARAM_INVALID, api, "%p is not a live aclTensor",
+                     (const void *)tensor);
+    return t;
 }
 
 aclnnStatus aclGetViewOffset(const aclTensor *tensor, int64_t *offset)
 {
-    aclnnStatus s = check_tensor(tensor, offset, "aclGetViewOffset");
-    if (s == ACLNN_SUCCESS)
-        *offset = tensor->offset;
+    aclnnStatus s = ACLNN_SUCCESS;
+    const aclTensor *t = live_tensor(tensor, offset, "aclGetViewOffset", &s);
+    if (t != NULL)
+        *offset = t->offset;
     return s;
 }
 
 aclnnStatus aclGetFormat(const aclTensor *tensor, aclFormat *format)
 {
-    aclnnStatus s = check_tensor(tensor, format, "aclGetFormat");
-    if (s == ACLNN_SUCCESS)
-        *format = (aclFormat)tensor->format;
+    aclnnStatus s = ACLNN_SUCCESS;
+    const aclTensor *t = live_tensor(tensor, format, "aclGetFormat", &s);
+    if (t != NULL)
+        *format = (aclFormat)t->format;
     return s;
 }
 
 aclnnStatus aclGetDataType(const aclTensor *tensor, aclDataType *dataType)
 {
-    aclnnStatus s = check_tensor(tensor, dataType, "aclGetDataType");
-    if (s == ACLNN_SUCCESS)
-        *dataType = (aclDataType)tensor->dtype;
+    aclnnStatus s = ACLNN_SUCCESS;
+    const aclTensor *t = live_tensor(tensor, dataType, "aclGetDataType", &s);
+    if (t != NULL)
+        *dataType = (aclDataType)t->dtype;
     return s;
 }
 
 aclnnStatus aclGetRawTensorAddr(const aclTensor *tensor, void **addr)
 {
-    aclnnStatus s = check_tensor(tensor, addr, "aclGetRawTensorAddr");
-    if (s == ACLNN_SUCCESS)
-        *addr = tensor->data;
+    aclnnStatus s = ACLNN_SUCCESS;
+    const aclTensor *t = live_tensor(tensor, addr, "aclGetRawTensorAddr", &s);
+    if (t != NULL)
+        *addr = t->data;
     return s;
 }
 
@@ -160,10 +183,11 @@ aclnnStatus aclGetIntArraySize(const aclIntArray *array, uint64_t *size)
     if (array == NULL || size == NULL)
         return qc_fail(ACLNN_ERR_PARAM_NULLPTR, "aclGetIntArraySize", "%s is NULL",
                        array == NULL ? "array" : "size");
-    if (!qc_reg_has(array, QC_INT_ARRAY))
+    const aclIntArray *a = qc_reg_get(array, QC_INT_ARRAY);
+    if (a == NULL)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, "aclGetIntArraySize",
                        "%p is not a live aclIntArray", (const void *)array);
-    *size = array->size;
+    *size = a->size;
     return ACLNN_SUCCESS;
 }
 

@@ -395,9 +395,9 @@ static void check_prompt_failure(int ranks, enum failure how)
     for (int r = 1; r < ranks; r++)
         CHECK_EQ_I64(jobs[r].status, ACLNN_ERR_RUNTIME_ERROR);
     CHECK(slowest < PROMPT_MS);
-    printf("prompt failure: %d ranks, rank 0 %s: every rank failed, slowest after %.1f ms "
-           "(timeout 60000 ms)\n",
-           ranks, failure_names[how], slowest);
+    printf("prompt failure: %d ranks, rank 0 %s: %d of %d ranks failed, the slowest after %.1f ms "
+           "(default timeout 60000 ms)\n",
+           ranks, failure_names[how], errors, ranks, slowest);
     for (int r = 0; r < ranks; r++)
         CHECK_EQ_I64(HcclCommDestroy(comms[r]), HCCL_SUCCESS);
 }
@@ -496,6 +496,83 @@ static int wanted(int argc, char **argv, const char *section)
     return 0;
 }
 
+/* A handle destroyed, then a new object of its kind made (malloc hands out the same memory at
+ * once): the stale handle must stay an error and never reach the new object. */
+static void test_stale_after_reuse(void)
+{
+    int64_t d[1] = {4};
+    float f[4];
+    aclDataType dt;
+    aclTensor *t1 = nd(d, 1, ACL_FLOAT, f);
+    aclDestroyTensor(t1);
+    aclTensor *t2 = nd(d, 1, ACL_FLOAT, f);
+    CHECK(t1 != t2);
+    CHECK_EQ_I64(aclDestroyTensor(t1), ACLNN_ERR_PARAM_INVALID);
+    CHECK_EQ_I64(aclGetDataType(t2, &dt), ACLNN_SUCCESS);
+    CHECK_EQ_I64(aclDestroyTensor(t2), ACLNN_SUCCESS);
+
+    uint64_t n = 0;
+    aclIntArray *a1 = aclCreateIntArray(d, 1);
+    aclDestroyIntArray(a1);
+    aclIntArray *a2 = aclCreateIntArray(d, 1);
+    CHECK(a1 != a2);
+    CHECK_EQ_I64(aclDestroyIntArray(a1), ACLNN_ERR_PARAM_INVALID);
+    CHECK_EQ_I64(aclGetIntArraySize(a2, &n), ACLNN_SUCCESS);
+    CHECK_EQ_I64(aclDestroyIntArray(a2), ACLNN_SUCCESS);
+
+    aclrtSetDevice(0);
+    aclrtStream s1 = NULL, s2 = NULL;
+    aclrtCreateStream(&s1);
+    aclrtDestroyStream(s1);
+    aclrtCreateStream(&s2);
+    CHECK(s1 != s2);
+    CHECK_EQ_I64(aclrtDestroyStream(s1), ACL_ERROR_INVALID_PARAM);
+    CHECK_EQ_I64(aclrtSynchronizeStream(s2), ACL_SUCCESS);
+    CHECK_EQ_I64(aclrtDestroyStream(s2), ACL_SUCCESS);
+
+    aclrtContext c1 = NULL, c2 = NULL, cur = NULL;
+    aclrtCreateContext(&c1, 1);
+    aclrtDestroyContext(c1);
+    aclrtCreateContext(&c2, 2);
+    CHECK(c1 != c2);
+    CHECK_EQ_I64(aclrtDestroyContext(c1), ACL_ERROR_INVALID_PARAM);
+    CHECK_EQ_I64(aclrtGetCurrentContext(&cur), ACL_SUCCESS);
+    CHECK(cur == c2);
+    CHECK_EQ_I64(aclrtDestroyContext(c2), ACL_SUCCESS);
+
+    int32_t dev = 0;
+    uint32_t rank = 9;
+    HcclComm h1 = NULL, h2 = NULL;
+    HcclCommInitAll(1, &dev, &h1);
+    HcclCommDestroy(h1);
+    HcclCommInitAll(1, &dev, &h2);
+    CHECK(h1 != h2);
+    CHECK_EQ_I64(HcclCommDestroy(h1), HCCL_E_PARA);
+    CHECK_EQ_I64(HcclGetRankId(h2, &rank), HCCL_SUCCESS);
+    CHECK_EQ_I64(HcclCommDestroy(h2), HCCL_SUCCESS);
+
+    /* Executors, many times over: all handles distinct, every stale destroy refused. */
+    HcclCommInitAll(1, &dev, &h1);
+    operands o;
+    operands_make(&o, 0);
+    enum { ROUNDS = 32 };
+    aclOpExecutor *seen[ROUNDS];
+    uint64_t wss;
+    int distinct = 1, refused = 0;
+    for (int i = 0; i < ROUNDS; i++) {
+        CHECK_EQ_I64(plan(&o, h1, NULL, &wss, &seen[i]), ACLNN_SUCCESS);
+        for (int j = 0; j < i; j++) {
+            distinct &= seen[j] != seen[i];
+            refused += aclDestroyAclOpExecutor(seen[j]) == ACLNN_ERR_PARAM_INVALID;
+        }
+        CHECK_EQ_I64(aclDestroyAclOpExecutor(seen[i]), ACLNN_SUCCESS);
+    }
+    CHECK(distinct);
+    CHECK_EQ_I64(refused, ROUNDS * (ROUNDS - 1) / 2);
+    operands_free(&o);
+    HcclCommDestroy(h1);
+}
+
 int main(int argc, char **argv)
 {
     CHECK_EQ_I64(aclInit(NULL), ACL_SUCCESS);
@@ -511,8 +588,10 @@ int main(int argc, char **argv)
         check_prompt_failure(2, (enum failure)how);
         check_prompt_failure(8, (enum failure)how);
     }
-    if (wanted(argc, argv, "handles"))
+    if (wanted(argc, argv, "handles")) {
         test_handles();
+        test_stale_after_reuse();
+    }
     CHECK_EQ_I64(aclFinalize(), ACL_SUCCESS);
     return check_summary();
 }
