@@ -19,7 +19,7 @@
 #define OUT_BYTES (M * N * 2)
 
 /* Far below the default timeout (60 s) that a peer waited before; generous for ASan on a busy
- * machine. */
+ * machine. The peers wait about 200 ms for rank 0, which fails late on purpose. */
 #define PROMPT_MS 5000
 
 static double now_ms(void)
@@ -311,10 +311,10 @@ static void test_closed_rendezvous(void)
 /* ---- item 3: a rank that fails locally breaks its group at once ------------------------------ */
 
 enum failure { FAIL_STREAM, FAIL_STALE_EXECUTOR, FAIL_CONSUMED_EXECUTOR, FAIL_NULL_WORKSPACE,
-               FAIL_FREED_BLOCK, FAIL_COUNT };
+               FAIL_SHORT_WORKSPACE, FAIL_FREED_BLOCK, FAIL_COUNT };
 static const char *const failure_names[FAIL_COUNT] = {
     "destroyed stream", "destroyed executor", "consumed executor", "NULL workspace",
-    "freed block"};
+    "short workspace size", "freed block"};
 
 typedef struct rank_job {
     HcclComm comm;
@@ -352,12 +352,19 @@ static void *rank_main(void *arg)
             aclrtFree(ws);
             ws = NULL;
             break;
+        case FAIL_SHORT_WORKSPACE:
+            wss -= 1;
+            break;
         case FAIL_FREED_BLOCK:
             aclrtFree(o.x2);
             break;
         default:
             break;
         }
+    }
+    if (j->rank == 0) { /* fail while the peers already wait in the collective */
+        struct timespec late = {0, 200 * 1000 * 1000};
+        nanosleep(&late, NULL);
     }
     double t0 = now_ms();
     if (j->status == ACLNN_SUCCESS)
