@@ -32,6 +32,7 @@ static uint64_t registrations;   /* generation counter: every add takes the next
 static uint64_t handles_issued;  /* qc_reg_add_handle's counter */
 
 #define HANDLE_BASE UINT64_C(0xFFFF900000000000)
+_Static_assert(sizeof(void *) == 8, "handles live in the kernel half of a 64-bit address space");
 #define HANDLE_LIMIT (UINT64_C(1) << 40) /* handles per process; then qc_reg_add_handle fails */
 
 static size_t hash_ptr(const void *p)

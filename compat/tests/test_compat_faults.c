@@ -180,6 +180,49 @@ static aclnnStatus case_hccl_root_info(void)
     return s;
 }
 
+typedef struct joiner {
+    const HcclRootInfo *root;
+    uint32_t rank;
+    HcclComm comm;
+    aclnnStatus status;
+    char reason[512];
+} joiner;
+
+static void *join(void *arg)
+{
+    joiner *j = arg;
+    j->status = HcclCommInitRootInfo(2, j->root, j->rank, &j->comm);
+    const char *m = aclGetRecentErrMsg();
+    snprintf(j->reason, sizeof j->reason, "%s", j->status != 0 && m != NULL ? m : "");
+    return NULL;
+}
+
+/* Two ranks join from their own threads; a rank whose join failed joins again (disarmed) and the
+ * rendezvous completes. */
+static aclnnStatus case_hccl_root_info_2(void)
+{
+    HcclRootInfo root;
+    if (HcclGetRootInfo(&root) != 0)
+        return -1;
+    joiner j[2] = {{&root, 0, NULL, -1, ""}, {&root, 1, NULL, -1, ""}};
+    pthread_t t[2];
+    fault_begin();
+    for (int r = 0; r < 2; r++)
+        pthread_create(&t[r], NULL, join, &j[r]);
+    for (int r = 0; r < 2; r++)
+        pthread_join(t[r], NULL);
+    aclnnStatus s = j[0].status != 0 ? j[0].status : j[1].status;
+    if (s != 0)
+        qc_fail(s, "test", "%s", j[0].status != 0 ? j[0].reason : j[1].reason);
+    fault_end();
+    for (int r = 0; r < 2; r++) {
+        if (j[r].status != 0)
+            CHECK_EQ_I64(HcclCommInitRootInfo(2, &root, (uint32_t)r, &j[r].comm), 0);
+        HcclCommDestroy(j[r].comm);
+    }
+    return s;
+}
+
 /* One rank's operands (host memory) and tensors for the operator. */
 typedef struct rank_io {
     int8_t x1[M * K], x2[K * N];
@@ -383,6 +426,7 @@ int main(void)
     sweep("aclCreateTensor, aclCreateIntArray", case_tensors);
     sweep("HcclCommInitAll (4 ranks)", case_hccl_init_all);
     sweep("HcclGetRootInfo, HcclCommInitRootInfo", case_hccl_root_info);
+    sweep("HcclCommInitRootInfo (2 ranks, threads)", case_hccl_root_info_2);
     sweep("aclnnQuantMatmulAllReduceV3GetWorkspaceSize", case_plan);
     sweep("aclnnQuantMatmulAllReduceV3 (2 ranks)", case_run_2);
     sweep("aclnnQuantMatmulAllReduceV3 (4 ranks)", case_run_4);
