@@ -34,7 +34,7 @@ struct aclTensor {
 
 struct aclIntArray {
     uint64_t size;
-    int64_t *values; /* NULL when size == 0 */
+    int64_t values[]; /* one allocation with the header */
 };
 
 typedef enum qc_exec_kind { QC_EXEC_QMAR = 1, QC_EXEC_TRANS_WEIGHT, QC_EXEC_TRANS_QUANT } qc_exec_kind;
@@ -87,16 +87,19 @@ typedef struct qc_stream {
 } qc_stream;
 
 struct qc_comm {
+    /* Set once by wrap, then read-only (what HcclGet* copy out, up to QC_COMM_FIXED): */
     const void *handle; /* the HcclComm handed out */
     qmar_comm *q;
     int32_t device;
     uint32_t rank, size;
+    char name[QMAR_GROUP_NAME_MAX]; /* the qmar group name (HcclGetCommName) */
     /* hccl.c's list of every endpoint not yet released, under its lock: */
     struct qc_comm *next;
-    char name[QMAR_GROUP_NAME_MAX]; /* the qmar group name (HcclGetCommName) */
     uint32_t executors;             /* planned executors that refer to it */
     int destroyed;                  /* HcclCommDestroy'd; released when executors reaches 0 */
 };
+
+#define QC_COMM_FIXED offsetof(qc_comm, next)
 
 /* The endpoint named `group`, with one more executor reference; NULL when no compat endpoint has
  * that name (e.g. one made with qmar's own API). *destroyed is set when it was HcclCommDestroy'd
@@ -128,11 +131,17 @@ typedef enum qc_kind {
 } qc_kind;
 
 int qc_reg_add(const void *p, qc_kind kind, uint64_t size); /* 0, or -1 when out of memory */
-/* Registers obj under a new handle that is never handed out again; 0, or -1 (out of memory). */
-int qc_reg_add_handle(void *obj, qc_kind kind, const void **handle);
-/* The object behind a live handle of that kind, or NULL. */
-void *qc_reg_get(const void *handle, qc_kind kind);
-/* The same, and the handle is removed (the caller frees the object). */
+/* Registers obj (size bytes) under a new handle that is never handed out again; 0, or -1 (out of
+ * memory). */
+int qc_reg_add_handle(void *obj, uint64_t size, qc_kind kind, const void **handle);
+/* Objects are read and written only under the registry's lock, as copies, so that a destroy on
+ * another thread can never free one in the middle of a read:
+ * qc_reg_read copies the first min(size, object size) bytes of the object behind a live handle
+ * into dst and returns how many (0: not a live handle of that kind); qc_reg_write copies size
+ * bytes back into it (1, or 0 when the handle is no longer live). */
+size_t qc_reg_read(const void *handle, qc_kind kind, void *dst, size_t size);
+int qc_reg_write(const void *handle, qc_kind kind, const void *src, size_t size);
+/* The object behind a live handle, removed from the registry (the caller frees it); or NULL. */
 void *qc_reg_take_obj(const void *handle, qc_kind kind);
 int qc_reg_has(const void *p, qc_kind kind);                  /* 1 if live with that kind */
 int qc_reg_take(const void *p, qc_kind kind, uint64_t *size); /* 1 and removed, or 0 */
@@ -195,8 +204,8 @@ int qc_fault_fired(void);
 int qc_device_count(void);
 int32_t qc_current_device(void); /* the calling thread's device, -1 if none */
 int qc_stream_ok(aclrtStream stream); /* NULL (default stream) or a live stream */
-/* The object behind a live tensor handle, or NULL. */
-aclTensor *qc_tensor(const aclTensor *handle);
+/* A copy of the descriptor behind a live tensor handle: 1, or 0 when it is not one. */
+int qc_tensor_read(const aclTensor *handle, aclTensor *copy);
 /* Contiguity and the transposed 2-D pattern, with qmar's definitions (validation.md). */
 int qc_is_contiguous(const aclTensor *t);
 int qc_is_transposed(const aclTensor *t);

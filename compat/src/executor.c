@@ -20,7 +20,7 @@ static unsigned stale_next;
 int32_t qc_executor_publish(qc_executor *e, aclOpExecutor **out, const char *api)
 {
     const void *h;
-    if (qc_reg_add_handle(e, QC_EXECUTOR, &h) != 0) {
+    if (qc_reg_add_handle(e, sizeof *e, QC_EXECUTOR, &h) != 0) {
         qc_executor_free(e, NULL);
         return qc_fail(ACLNN_ERR_INNER, api, "out of memory (executor handle)");
     }

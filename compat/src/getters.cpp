@@ -17,11 +17,11 @@ aclnnStatus copy_out(const aclTensor *t, Field field, int64_t **out, uint64_t *c
                        t == nullptr     ? "tensor"
                        : out == nullptr ? "the array pointer"
                                         : "the count pointer");
-    const aclTensor *handle = t;
-    t = qc_tensor(handle); // the object behind the handle, if it is live
-    if (t == nullptr)
+    aclTensor copy; // read under the registry's lock: a concurrent destroy cannot free it
+    if (!qc_tensor_read(t, &copy))
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "%p is not a live aclTensor",
-                       static_cast<const void *>(handle));
+                       static_cast<const void *>(t));
+    t = &copy;
     const int64_t *src = field == Field::view      ? t->view
                          : field == Field::storage ? t->storage
                                                    : t->strides;

@@ -34,7 +34,7 @@ static qc_comm *wrap(qmar_comm *q, int32_t device, uint32_t rank, uint32_t size)
     c->rank = rank;
     c->size = size;
     qmar_comm_get_name(q, c->name);
-    if (qc_reg_add_handle(c, QC_COMM, &c->handle) != 0) {
+    if (qc_reg_add_handle(c, sizeof *c, QC_COMM, &c->handle) != 0) {
         free(c);
         return NULL;
     }
@@ -318,17 +318,19 @@ HcclResult HcclCommInitRootInfo(uint32_t nRanks, const HcclRootInfo *rootInfo, u
     return HCCL_SUCCESS;
 }
 
-/* The live endpoint behind a handle, or NULL (and the failure recorded). */
-static qc_comm *live(HcclComm comm, const char *api, HcclResult *err)
+/* A copy of the fixed fields of the live endpoint behind a handle: 1, or 0 (and the failure
+ * recorded in *err). */
+static int live(HcclComm comm, qc_comm *copy, const char *api, HcclResult *err)
 {
     if (comm == NULL) {
         *err = hfail(HCCL_E_PTR, api, "comm is NULL");
-        return NULL;
+        return 0;
     }
-    qc_comm *c = qc_reg_get(comm, QC_COMM);
-    if (c == NULL)
+    if (qc_reg_read(comm, QC_COMM, copy, QC_COMM_FIXED) != QC_COMM_FIXED) {
         *err = hfail(HCCL_E_PARA, api, "not a live communicator (destroyed, or foreign)");
-    return c;
+        return 0;
+    }
+    return 1;
 }
 
 HcclResult HcclGetCommName(HcclComm comm, char *commName)
@@ -336,12 +338,10 @@ HcclResult HcclGetCommName(HcclComm comm, char *commName)
     HcclResult err;
     if (commName == NULL)
         return hfail(HCCL_E_PTR, "HcclGetCommName", "commName is NULL");
-    qc_comm *c = live(comm, "HcclGetCommName", &err);
-    if (c == NULL)
+    qc_comm c;
+    if (!live(comm, &c, "HcclGetCommName", &err))
         return err;
-    char name[QMAR_GROUP_NAME_MAX];
-    qmar_comm_get_name(c->q, name);
-    memcpy(commName, name, strnlen(name, sizeof name - 1) + 1);
+    memcpy(commName, c.name, strnlen(c.name, sizeof c.name - 1) + 1);
     return HCCL_SUCCESS;
 }
 
@@ -350,10 +350,10 @@ HcclResult HcclGetRankSize(HcclComm comm, uint32_t *rankSize)
     HcclResult err;
     if (rankSize == NULL)
         return hfail(HCCL_E_PTR, "HcclGetRankSize", "rankSize is NULL");
-    qc_comm *c = live(comm, "HcclGetRankSize", &err);
-    if (c == NULL)
+    qc_comm c;
+    if (!live(comm, &c, "HcclGetRankSize", &err))
         return err;
-    *rankSize = c->size;
+    *rankSize = c.size;
     return HCCL_SUCCESS;
 }
 
@@ -362,10 +362,10 @@ HcclResult HcclGetRankId(HcclComm comm, uint32_t *rank)
     HcclResult err;
     if (rank == NULL)
         return hfail(HCCL_E_PTR, "HcclGetRankId", "rank is NULL");
-    qc_comm *c = live(comm, "HcclGetRankId", &err);
-    if (c == NULL)
+    qc_comm c;
+    if (!live(comm, &c, "HcclGetRankId", &err))
         return err;
-    *rank = c->rank;
+    *rank = c.rank;
     return HCCL_SUCCESS;
 }
 

@@ -35,20 +35,19 @@ static aclnnStatus plan(const char *api, const aclTensor *const in[NSLOTS], cons
                         group == NULL || reduce_op == NULL || workspace_size == NULL ||
                         executor == NULL;
     qmar_tensor *t[NSLOTS] = {0};
-    const aclTensor *obj[NSLOTS] = {0}; /* the objects behind the handles */
+    aclTensor obj[NSLOTS]; /* copies of the descriptors behind the handles */
     aclnnStatus s = ACLNN_SUCCESS;
     for (int i = 0; i < NSLOTS && s == ACLNN_SUCCESS; i++) {
         if (in[i] == NULL)
             continue;
-        obj[i] = qc_tensor(in[i]);
-        if (obj[i] == NULL) {
+        if (!qc_tensor_read(in[i], &obj[i])) {
             if (!required_null)
                 s = qc_fail(ACLNN_ERR_PARAM_INVALID, api,
                             "%s (%p) is not a live aclTensor (destroyed, or never created)",
                             slot_names[i], (const void *)in[i]);
             continue;
         }
-        t[i] = to_qmar(obj[i]);
+        t[i] = to_qmar(&obj[i]);
         if (t[i] == NULL)
             s = qc_fail(ACLNN_ERR_INNER, api, "out of memory");
     }
@@ -76,8 +75,8 @@ static aclnnStatus plan(const char *api, const aclTensor *const in[NSLOTS], cons
     memcpy(e->u.op.group, group, strnlen(group, QMAR_GROUP_NAME_MAX - 1));
     /* Every tensor inside its aclrtMalloc block, if it lies in one; the blocks are pinned. */
     for (int i = 0; i < NSLOTS && s == ACLNN_SUCCESS; i++)
-        if (obj[i] != NULL)
-            s = qc_pin_tensor(&e->pins, obj[i], slot_names[i], api);
+        if (in[i] != NULL)
+            s = qc_pin_tensor(&e->pins, &obj[i], slot_names[i], api);
     int destroyed = 0;
     if (s == ACLNN_SUCCESS) {
         e->u.op.comm = qc_comm_acquire(e->u.op.group, &destroyed);

@@ -12,13 +12,12 @@
  * count below fits 64 bits. */
 #define MAX_COUNT ((uint64_t)1 << 31)
 
-/* A live tensor handle (its object in *obj): contiguous ND of an allowed dtype, with dims >= 1,
- * inside its storage. */
-static aclnnStatus check_operand(const aclTensor *handle, const aclTensor **obj, const char *name,
+/* A live tensor handle (a copy of its descriptor in *t): contiguous ND of an allowed dtype, with
+ * dims >= 1, inside its storage. */
+static aclnnStatus check_operand(const aclTensor *handle, aclTensor *t, const char *name,
                                  int32_t dt1, int32_t dt2, uint64_t *count, const char *api)
 {
-    const aclTensor *t = *obj = qc_tensor(handle);
-    if (t == NULL)
+    if (!qc_tensor_read(handle, t))
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "%s is not a live aclTensor", name);
     if (t->data == NULL)
         return qc_fail(ACLNN_ERR_PARAM_NULLPTR, api, "%s has no data", name);
@@ -73,12 +72,13 @@ aclnnStatus aclnnTransQuantParamV2GetWorkspaceSize(const aclTensor *scale, const
                        : workspaceSize == NULL ? "workspaceSize"
                                              : "executor");
     uint64_t ns = 0, no = 0, nout = 0;
-    const aclTensor *so = NULL, *oo = NULL, *wo = NULL; /* the objects behind the handles */
-    aclnnStatus s = check_operand(scale, &so, "scale", ACL_FLOAT, ACL_FLOAT, &ns, api);
+    aclTensor sc, of, wd; /* copies of the descriptors */
+    const aclTensor *so = &sc, *oo = offset != NULL ? &of : NULL, *wo = &wd;
+    aclnnStatus s = check_operand(scale, &sc, "scale", ACL_FLOAT, ACL_FLOAT, &ns, api);
     if (s == ACLNN_SUCCESS && offset != NULL)
-        s = check_operand(offset, &oo, "offset", ACL_FLOAT, ACL_FLOAT, &no, api);
+        s = check_operand(offset, &of, "offset", ACL_FLOAT, ACL_FLOAT, &no, api);
     if (s == ACLNN_SUCCESS)
-        s = check_operand(out, &wo, "out", ACL_UINT64, ACL_INT64, &nout, api);
+        s = check_operand(out, &wd, "out", ACL_UINT64, ACL_INT64, &nout, api);
     if (s != ACLNN_SUCCESS)
         return s;
     if (so->view_ndim == 2 && so->view[0] != 1)
@@ -142,9 +142,11 @@ aclnnStatus aclnnTransQuantParamV2(void *workspace, uint64_t workspaceSize, aclO
     qc_executor_free(e, executor);
     if (!qc_stream_ok(stream))
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "stream %p is not a live stream", stream);
-    const aclTensor *scale = qc_tensor(job.u.tq.scale), *out = qc_tensor(job.u.tq.out);
-    const aclTensor *offset = job.u.tq.offset != NULL ? qc_tensor(job.u.tq.offset) : NULL;
-    if (scale == NULL || out == NULL || (job.u.tq.offset != NULL && offset == NULL))
+    aclTensor scale_d, offset_d, out_d; /* copies of the descriptors */
+    const aclTensor *scale = &scale_d, *out = &out_d;
+    const aclTensor *offset = job.u.tq.offset != NULL ? &offset_d : NULL;
+    if (!qc_tensor_read(job.u.tq.scale, &scale_d) || !qc_tensor_read(job.u.tq.out, &out_d) ||
+        (offset != NULL && !qc_tensor_read(job.u.tq.offset, &offset_d)))
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "a tensor was destroyed before the run");
     aclnnStatus pinned = qc_pins_verify(&job.pins, api);
     if (pinned != ACLNN_SUCCESS)

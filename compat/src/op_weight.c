@@ -14,10 +14,17 @@ aclnnStatus aclnnCalculateMatmulWeightSizeV2(const aclIntArray *tensorShape, acl
     if (tensorShape == NULL || weightTensorSize == NULL)
         return qc_fail(ACLNN_ERR_PARAM_NULLPTR, api, "%s is NULL",
                        tensorShape == NULL ? "tensorShape" : "weightTensorSize");
-    const aclIntArray *shape = qc_reg_get(tensorShape, QC_INT_ARRAY);
-    if (shape == NULL)
+    struct {
+        aclIntArray a;
+        int64_t values[QC_MAX_DIMS];
+    } shape; /* a copy, read under the registry's lock */
+    size_t got = qc_reg_read(tensorShape, QC_INT_ARRAY, &shape, sizeof shape);
+    if (got == 0)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "tensorShape is not a live aclIntArray");
-    qmar_status s = qmar_calculate_matmul_weight_size_v2(shape->values, shape->size,
+    if (shape.a.size > QC_MAX_DIMS) /* the weight must be 2-D: more dims are never copied */
+        return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "tensorShape has %llu dims; 2 expected",
+                       (unsigned long long)shape.a.size);
+    qmar_status s = qmar_calculate_matmul_weight_size_v2(shape.a.values, shape.a.size,
                                                          (qmar_dtype)dataType, weightTensorSize);
     return s == QMAR_SUCCESS ? ACLNN_SUCCESS : qc_fail_qmar(s, api);
 }
@@ -93,8 +100,9 @@ aclnnStatus aclnnTransMatmulWeightGetWorkspaceSize(aclTensor *mmWeightRef, uint6
                        mmWeightRef == NULL     ? "mmWeightRef"
                        : workspaceSize == NULL ? "workspaceSize"
                                                : "executor");
-    aclTensor *w = qc_tensor(mmWeightRef);
-    if (w == NULL)
+    aclTensor copy;
+    const aclTensor *w = &copy;
+    if (!qc_tensor_read(mmWeightRef, &copy))
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "mmWeightRef is not a live aclTensor");
     int64_t rows, cols;
     uint64_t nz;
@@ -141,8 +149,8 @@ aclnnStatus aclnnTransMatmulWeight(void *workspace, uint64_t workspaceSize,
                        "workspace %p of %llu bytes; the plan needs %llu", workspace,
                        (unsigned long long)workspaceSize,
                        (unsigned long long)job.workspace_size);
-    aclTensor *t = qc_tensor(job.u.tw.t);
-    if (t == NULL || t->data != job.u.tw.data)
+    aclTensor copy, *t = &copy;
+    if (!qc_tensor_read(job.u.tw.t, &copy) || t->data != job.u.tw.data)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "the weight tensor was destroyed");
     aclnnStatus pinned = qc_pins_verify(&job.pins, api);
     if (pinned == ACLNN_SUCCESS)
@@ -167,5 +175,8 @@ aclnnStatus aclnnTransMatmulWeight(void *workspace, uint64_t workspaceSize,
     t->storage_ndim = 4;
     memcpy(t->storage, nz_dims, sizeof nz_dims);
     t->offset = 0;
+    if (!qc_reg_write(job.u.tw.t, QC_TENSOR, t, sizeof *t))
+        return qc_fail(ACLNN_ERR_PARAM_INVALID, api,
+                       "the weight tensor was destroyed during the conversion");
     return ACLNN_SUCCESS;
 }

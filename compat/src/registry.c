@@ -112,13 +112,13 @@ int qc_reg_add(const void *p, qc_kind kind, uint64_t size)
     return r;
 }
 
-int qc_reg_add_handle(void *obj, qc_kind kind, const void **handle)
+int qc_reg_add_handle(void *obj, uint64_t size, qc_kind kind, const void **handle)
 {
     pthread_mutex_lock(&lock);
     int r = -1;
     if (handles_issued < HANDLE_LIMIT) {
         const void *h = (const void *)(uintptr_t)(HANDLE_BASE + ((handles_issued + 1) << 4));
-        r = add_locked(h, kind, 0, obj);
+        r = add_locked(h, kind, size, obj);
         if (r == 0) {
             handles_issued++;
             *handle = h;
@@ -170,15 +170,27 @@ int qc_reg_take(const void *p, qc_kind kind, uint64_t *size)
     return live;
 }
 
-void *qc_reg_get(const void *handle, qc_kind kind)
+size_t qc_reg_read(const void *handle, qc_kind kind, void *dst, size_t size)
+{
+    size_t i, n = 0;
+    pthread_mutex_lock(&lock);
+    if (has_locked(handle, kind, &i)) {
+        n = size < table[i].size ? size : (size_t)table[i].size;
+        memcpy(dst, table[i].obj, n);
+    }
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
+int qc_reg_write(const void *handle, qc_kind kind, const void *src, size_t size)
 {
     size_t i;
-    void *obj = NULL;
     pthread_mutex_lock(&lock);
-    if (has_locked(handle, kind, &i))
-        obj = table[i].obj;
+    int live = has_locked(handle, kind, &i) && size <= table[i].size;
+    if (live)
+        memcpy(table[i].obj, src, size);
     pthread_mutex_unlock(&lock);
-    return obj;
+    return live;
 }
 
 void *qc_reg_take_obj(const void *handle, qc_kind kind)

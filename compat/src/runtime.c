@@ -56,21 +56,25 @@ static int is_default_context(const void *c)
     return p >= base && p - base < sizeof default_contexts && (p - base) % sizeof(qc_context) == 0;
 }
 
-/* The context behind a handle: a default context is its own object; NULL if not live. */
-static const qc_context *context_of(const void *handle)
+/* The device of a live context (a default context is its own object): 1, or 0 if not live. */
+static int context_device(const void *handle, int32_t *device)
 {
+    qc_context c;
     if (is_default_context(handle))
-        return handle;
-    return qc_reg_get(handle, QC_CONTEXT);
+        c = *(const qc_context *)handle;
+    else if (qc_reg_read(handle, QC_CONTEXT, &c, sizeof c) != sizeof c)
+        return 0;
+    *device = c.device;
+    return 1;
 }
 
 /* The calling thread's device: from its live context, else from aclrtSetDevice; -1 if none. */
 int32_t qc_current_device(void)
 {
     if (tl_context != NULL) {
-        const qc_context *c = context_of(tl_context);
-        if (c != NULL)
-            return c->device;
+        int32_t d;
+        if (context_device(tl_context, &d))
+            return d;
         tl_context = NULL; /* destroyed by another thread: no current context any more */
         tl_device = -1;
     }
@@ -209,7 +213,7 @@ aclError aclrtCreateContext(aclrtContext *context, int32_t deviceId)
     const void *handle = NULL;
     if (c != NULL)
         c->device = deviceId;
-    if (c == NULL || qc_reg_add_handle(c, QC_CONTEXT, &handle) != 0) {
+    if (c == NULL || qc_reg_add_handle(c, sizeof *c, QC_CONTEXT, &handle) != 0) {
         free(c);
         return qc_fail(ACL_ERROR_RT_MEMORY_ALLOCATION, "aclrtCreateContext", "out of memory");
     }
@@ -241,12 +245,12 @@ aclError aclrtSetCurrentContext(aclrtContext context)
     if (context == NULL)
         return qc_fail(ACL_ERROR_INVALID_PARAM, "aclrtSetCurrentContext", "context is NULL");
     qc_device_count();
-    const qc_context *c = context_of(context);
-    if (c == NULL)
+    int32_t d;
+    if (!context_device(context, &d))
         return qc_fail(ACL_ERROR_INVALID_PARAM, "aclrtSetCurrentContext",
                        "%p is not a live context", context);
     tl_context = context;
-    tl_device = c->device;
+    tl_device = d;
     return ACL_SUCCESS;
 }
 
@@ -281,7 +285,7 @@ static aclError create_stream(aclrtStream *stream, const char *api)
     const void *handle = NULL;
     if (s != NULL)
         s->device = d;
-    if (s == NULL || qc_reg_add_handle(s, QC_STREAM, &handle) != 0) {
+    if (s == NULL || qc_reg_add_handle(s, sizeof *s, QC_STREAM, &handle) != 0) {
         free(s);
         return qc_fail(ACL_ERROR_RT_MEMORY_ALLOCATION, api, "out of memory");
     }

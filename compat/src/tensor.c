@@ -59,7 +59,7 @@ aclTensor *aclCreateTensor(const int64_t *viewDims, uint64_t viewDimsNum, aclDat
         memcpy(t->storage, storageDims, storageDimsNum * sizeof *storageDims);
     t->data = tensorData;
     const void *handle;
-    if (qc_reg_add_handle(t, QC_TENSOR, &handle) != 0) {
+    if (qc_reg_add_handle(t, sizeof *t, QC_TENSOR, &handle) != 0) {
         free(t);
         qc_fail(ACLNN_ERR_INNER, "aclCreateTensor", "out of memory (registry)");
         return NULL;
@@ -67,9 +67,9 @@ aclTensor *aclCreateTensor(const int64_t *viewDims, uint64_t viewDimsNum, aclDat
     return (aclTensor *)(uintptr_t)handle;
 }
 
-aclTensor *qc_tensor(const aclTensor *handle)
+int qc_tensor_read(const aclTensor *handle, aclTensor *copy)
 {
-    return qc_reg_get(handle, QC_TENSOR);
+    return qc_reg_read(handle, QC_TENSOR, copy, sizeof *copy) == sizeof *copy;
 }
 
 aclnnStatus aclDestroyTensor(const aclTensor *tensor)
@@ -97,19 +97,19 @@ aclIntArray *aclCreateIntArray(const int64_t *value, uint64_t size)
                 (unsigned long long)size);
         return NULL;
     }
-    aclIntArray *a = qc_calloc(1, sizeof *a);
-    int64_t *v = size > 0 ? qc_malloc((size_t)size * sizeof *v) : NULL;
+    size_t bytes = sizeof(aclIntArray) + (size_t)size * sizeof(int64_t);
+    aclIntArray *a = qc_malloc(bytes);
     const void *handle = NULL;
-    if (a == NULL || (size > 0 && v == NULL) || qc_reg_add_handle(a, QC_INT_ARRAY, &handle) != 0) {
+    if (a != NULL) {
+        a->size = size;
+        if (size > 0)
+            memcpy(a->values, value, (size_t)size * sizeof *value);
+    }
+    if (a == NULL || qc_reg_add_handle(a, bytes, QC_INT_ARRAY, &handle) != 0) {
         free(a);
-        free(v);
         qc_fail(ACLNN_ERR_INNER, "aclCreateIntArray", "out of memory");
         return NULL;
     }
-    if (size > 0)
-        memcpy(v, value, (size_t)size * sizeof *v);
-    a->size = size;
-    a->values = v;
     return (aclIntArray *)(uintptr_t)handle;
 }
 
@@ -121,60 +121,57 @@ aclnnStatus aclDestroyIntArray(const aclIntArray *array)
     if (a == NULL)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, "aclDestroyIntArray",
                        "%p is not a live aclIntArray", (const void *)array);
-    free(a->values);
     free(a);
     return ACLNN_SUCCESS;
 }
 
-/* The tensor behind a handle; NULL with 161001 (NULL) or 161002 (not a live tensor) in *s. */
-static const aclTensor *live_tensor(const aclTensor *tensor, const void *out, const char *api,
-                                    aclnnStatus *s)
+/* A copy of the tensor behind a handle in *t: 0, or 161001 (NULL) or 161002 (not a live
+ * tensor). */
+static aclnnStatus live_tensor(const aclTensor *tensor, const void *out, aclTensor *t,
+                               const char *api)
 {
-    if (tensor == NULL || out == NULL) {
-        *s = qc_fail(ACLNN_ERR_PARAM_NULLPTR, api, "%s is NULL",
-                     tensor == NULL ? "tensor" : "output");
-        return NULL;
-    }
-    const aclTensor *t = qc_tensor(tensor);
-    if (t == NULL)
-        *s = qc_fail(ACLNN_ERR_PARAM_INVALID, api, "%p is not a live aclTensor",
-                     (const void *)tensor);
-    return t;
+    if (tensor == NULL || out == NULL)
+        return qc_fail(ACLNN_ERR_PARAM_NULLPTR, api, "%s is NULL",
+                       tensor == NULL ? "tensor" : "output");
+    if (!qc_tensor_read(tensor, t))
+        return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "%p is not a live aclTensor",
+                       (const void *)tensor);
+    return ACLNN_SUCCESS;
 }
 
 aclnnStatus aclGetViewOffset(const aclTensor *tensor, int64_t *offset)
 {
-    aclnnStatus s = ACLNN_SUCCESS;
-    const aclTensor *t = live_tensor(tensor, offset, "aclGetViewOffset", &s);
-    if (t != NULL)
-        *offset = t->offset;
+    aclTensor t;
+    aclnnStatus s = live_tensor(tensor, offset, &t, "aclGetViewOffset");
+    if (s == ACLNN_SUCCESS)
+        *offset = t.offset;
     return s;
 }
 
 aclnnStatus aclGetFormat(const aclTensor *tensor, aclFormat *format)
 {
-    aclnnStatus s = ACLNN_SUCCESS;
-    const aclTensor *t = live_tensor(tensor, format, "aclGetFormat", &s);
-    if (t != NULL)
-        *format = (aclFormat)t->format;
+    aclTensor t;
+    aclnnStatus s = live_tensor(tensor, format, &t, "aclGetFormat");
+    if (s == ACLNN_SUCCESS)
+        *format = (aclFormat)t.format;
     return s;
 }
 
 aclnnStatus aclGetDataType(const aclTensor *tensor, aclDataType *dataType)
 {
-    aclnnStatus s = ACLNN_SUCCESS;
-    const aclTensor *t = live_tensor(tensor, dataType, "aclGetDataType", &s);
-    if (t != NULL)
-        *dataType = (aclDataType)t->dtype;
+    aclTensor t;
+    aclnnStatus s = live_tensor(tensor, dataType, &t, "aclGetDataType");
+    if (s == ACLNN_SUCCESS)
+        *dataType = (aclDataType)t.dtype;
     return s;
 }
 
 aclnnStatus aclGetRawTensorAddr(const aclTensor *tensor, void **addr)
 {
-    aclnnStatus s = ACLNN_SUCCESS;
-    const aclTensor *t = live_tensor(tensor, addr, "aclGetRawTensorAddr", &s);
-    if (t != NULL)
-        *addr = t->data;
+    aclTensor t;
+    aclnnStatus s = live_tensor(tensor, addr, &t, "aclGetRawTensorAddr");
+    if (s == ACLNN_SUCCESS)
+        *addr = t.data;
     return s;
 }
 
@@ -183,11 +180,11 @@ aclnnStatus aclGetIntArraySize(const aclIntArray *array, uint64_t *size)
     if (array == NULL || size == NULL)
         return qc_fail(ACLNN_ERR_PARAM_NULLPTR, "aclGetIntArraySize", "%s is NULL",
                        array == NULL ? "array" : "size");
-    const aclIntArray *a = qc_reg_get(array, QC_INT_ARRAY);
-    if (a == NULL)
+    aclIntArray a;
+    if (qc_reg_read(array, QC_INT_ARRAY, &a, sizeof a) != sizeof a)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, "aclGetIntArraySize",
                        "%p is not a live aclIntArray", (const void *)array);
-    *size = a->size;
+    *size = a.size;
     return ACLNN_SUCCESS;
 }
 

@@ -4,6 +4,7 @@
  * destroyed twice, used after destroy, or stale after its memory was reused. Each case failed (or
  * waited the timeout, or corrupted memory under ASan) before the fix it tests. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -491,6 +492,59 @@ static void test_handles(void)
     CHECK_EQ_I64(aclrtFree(p), ACL_ERROR_INVALID_PARAM);
 }
 
+/* Threads that read, destroy and replace one shared tensor handle at once: every call returns
+ * success or 161002, every tensor is destroyed exactly once, and (under ASan) no call reads a
+ * descriptor another thread has freed. */
+enum { RACERS = 4, RACE_ROUNDS = 3000 };
+static _Atomic(aclTensor *) shared_tensor;
+static float race_data[4];
+
+typedef struct racer {
+    long created, destroyed, odd_status;
+} racer;
+
+static void *race(void *arg)
+{
+    racer *me = arg;
+    int64_t d[1] = {4};
+    for (int i = 0; i < RACE_ROUNDS; i++) {
+        aclTensor *h = atomic_load(&shared_tensor);
+        aclDataType dt;
+        aclnnStatus s = aclGetDataType(h, &dt);
+        me->odd_status += s != ACLNN_SUCCESS && s != ACLNN_ERR_PARAM_INVALID;
+        s = aclDestroyTensor(h);
+        me->odd_status += s != ACLNN_SUCCESS && s != ACLNN_ERR_PARAM_INVALID;
+        me->destroyed += s == ACLNN_SUCCESS;
+        aclTensor *fresh = nd(d, 1, ACL_FLOAT, race_data);
+        me->created += fresh != NULL;
+        aclTensor *old = atomic_exchange(&shared_tensor, fresh);
+        if (aclDestroyTensor(old) == ACLNN_SUCCESS)
+            me->destroyed++;
+    }
+    return NULL;
+}
+
+static void test_concurrent_destroy(void)
+{
+    int64_t d[1] = {4};
+    atomic_store(&shared_tensor, nd(d, 1, ACL_FLOAT, race_data));
+    racer r[RACERS] = {{0}};
+    pthread_t t[RACERS];
+    for (int i = 0; i < RACERS; i++)
+        pthread_create(&t[i], NULL, race, &r[i]);
+    for (int i = 0; i < RACERS; i++)
+        pthread_join(t[i], NULL);
+    long created = 1, destroyed = 0, odd = 0;
+    for (int i = 0; i < RACERS; i++) {
+        created += r[i].created;
+        destroyed += r[i].destroyed;
+        odd += r[i].odd_status;
+    }
+    destroyed += aclDestroyTensor(atomic_load(&shared_tensor)) == ACLNN_SUCCESS;
+    CHECK_EQ_I64(odd, 0);
+    CHECK_EQ_I64(destroyed, created);
+}
+
 /* Runs every section, or (for checking a section against an older build) only those named on the
  * command line: freed views helpers rendezvous prompt handles. */
 static int wanted(int argc, char **argv, const char *section)
@@ -598,6 +652,7 @@ int main(int argc, char **argv)
     if (wanted(argc, argv, "handles")) {
         test_handles();
         test_stale_after_reuse();
+        test_concurrent_destroy();
     }
     CHECK_EQ_I64(aclFinalize(), ACL_SUCCESS);
     return check_summary();
