@@ -17,6 +17,8 @@ extern "C" {
 
 #define QC_MAX_DIMS 8 /* = QMAR_MAX_DIMS */
 
+typedef struct qc_pins qc_pins;
+
 /* What aclCreateTensor was given. strides are always filled (row-major when none were given);
  * TransMatmulWeight rewrites format, storage dims and offset in place. */
 struct aclTensor {
@@ -43,14 +45,14 @@ typedef enum qc_exec_kind { QC_EXEC_QMAR = 1, QC_EXEC_TRANS_WEIGHT, QC_EXEC_TRAN
  * registration number: at run each must still be that same live block, or the run fails without
  * touching memory (memory.c). Memory that is not from aclrtMalloc is not pinned (trusted). */
 #define QC_MAX_PINS 10 /* nine tensors and the workspace */
-typedef struct qc_pins {
+struct qc_pins {
     uint32_t n;
     struct {
         const void *base;
         uint64_t gen;
         const char *what; /* the tensor's name, for the reason */
     } pin[QC_MAX_PINS];
-} qc_pins;
+};
 
 typedef struct qc_comm qc_comm;
 
@@ -156,7 +158,16 @@ int qc_reg_block_gen(const void *p, uint64_t len, const void **base, uint64_t *s
                      uint64_t *gen);
 /* 1 if the block registered at base with number gen is still live. */
 int qc_reg_block_live(const void *base, uint64_t gen);
-/* Removes every live object of the given kind, passing each object to release. */
+/* aclrtFree's half: 1 when p is a live block of that kind, which is unregistered at once; then
+ * *free_now says whether the caller frees it now (0: runs use it, the last one frees it). */
+int qc_reg_free_block(const void *p, qc_kind kind, int *free_now);
+/* A run holds its pinned blocks while it touches them: 1 when every one is still the pinned live
+ * block (an aclrtFree meanwhile only releases it; its memory is freed by qc_reg_drop_blocks), or
+ * 0 with the first dead one's index in *failed (nothing held). */
+int qc_reg_hold_blocks(const qc_pins *pins, uint32_t *failed);
+void qc_reg_drop_blocks(const qc_pins *pins);
+/* Removes every live object of the given kind, passing each object to release; a memory block
+ * that runs hold is only released (they free it). */
 void qc_reg_drain(qc_kind kind, void (*release)(void *p));
 
 /* ---- Errors ------------------------------------------------------------------------------------
@@ -171,11 +182,13 @@ int32_t qc_fail_qmar(int32_t status, const char *api);
  * qc_pin_range: [p, p+len) may start in no block (host memory: trusted, nothing pinned); if it
  * starts in one it must end in it (else 161002 with a reason), and the block is pinned.
  * qc_pin_tensor: the same for the bytes a valid tensor's view (or NZ storage) addresses.
- * qc_pins_verify: 0, or 161002 with a reason when a pinned block was freed since the plan. */
+ * qc_pins_hold: 0, and every pinned block is held until qc_pins_drop (a concurrent aclrtFree
+ * cannot free it under the run); or 161002 with a reason when one was freed since the plan. */
 int32_t qc_pin_range(qc_pins *pins, const void *p, uint64_t len, const char *what,
                      const char *api);
 int32_t qc_pin_tensor(qc_pins *pins, const aclTensor *t, const char *what, const char *api);
-int32_t qc_pins_verify(const qc_pins *pins, const char *api);
+int32_t qc_pins_hold(const qc_pins *pins, const char *api);
+void qc_pins_drop(const qc_pins *pins);
 
 /* ---- Executors (executor.c) -------------------------------------------------------------------
  * qc_executor_publish registers e under a new handle (*out); ACLNN_ERR_INNER and e freed (its

@@ -37,11 +37,13 @@ static aclError free_block(void *ptr, qc_kind kind, const char *api)
 {
     if (ptr == NULL)
         return qc_fail(ACL_ERROR_INVALID_PARAM, api, "the pointer is NULL");
-    if (!qc_reg_take(ptr, kind, NULL))
+    int free_now = 0;
+    if (!qc_reg_free_block(ptr, kind, &free_now))
         return qc_fail(ACL_ERROR_INVALID_PARAM, api,
                        "%p is not the start of a live block from %s (freed twice, or foreign)",
                        ptr, kind == QC_ALLOC ? "aclrtMalloc" : "aclrtMallocHost");
-    free(ptr);
+    if (free_now) /* else a run on another thread uses it: the run frees it when it ends */
+        free(ptr);
     return ACL_SUCCESS;
 }
 
@@ -179,13 +181,18 @@ int32_t qc_pin_tensor(qc_pins *pins, const aclTensor *t, const char *what, const
                         api);
 }
 
-int32_t qc_pins_verify(const qc_pins *pins, const char *api)
+int32_t qc_pins_hold(const qc_pins *pins, const char *api)
 {
-    for (uint32_t i = 0; i < pins->n; i++)
-        if (!qc_reg_block_live(pins->pin[i].base, pins->pin[i].gen))
-            return qc_fail(ACLNN_ERR_PARAM_INVALID, api,
-                           "%s: its aclrtMalloc block %p was freed (aclrtFree or aclFinalize) "
-                           "after the plan; the executor does not touch it",
-                           pins->pin[i].what, pins->pin[i].base);
+    uint32_t i = 0;
+    if (!qc_reg_hold_blocks(pins, &i))
+        return qc_fail(ACLNN_ERR_PARAM_INVALID, api,
+                       "%s: its aclrtMalloc block %p was freed (aclrtFree or aclFinalize) "
+                       "after the plan; the executor does not touch it",
+                       pins->pin[i].what, pins->pin[i].base);
     return ACLNN_SUCCESS;
+}
+
+void qc_pins_drop(const qc_pins *pins)
+{
+    qc_reg_drop_blocks(pins);
 }

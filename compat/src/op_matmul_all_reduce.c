@@ -135,11 +135,12 @@ static aclnnStatus run(const char *api, void *workspace, uint64_t workspace_size
     if (s == ACLNN_SUCCESS && e->workspace_size > 0)
         s = qc_pin_range(&pins, workspace, e->workspace_size, "workspace", api);
     if (s == ACLNN_SUCCESS)
-        s = qc_pins_verify(&pins, api);
+        s = qc_pins_hold(&pins, api);
     if (s == ACLNN_SUCCESS) {
         qmar_status q = qmar_quant_matmul_all_reduce_v3(workspace, workspace_size, e->u.op.q,
                                                         stream);
         e->u.op.q = NULL; /* consumed */
+        qc_pins_drop(&pins);
         if (q != QMAR_SUCCESS)
             s = qc_fail_qmar(q, api);
     }

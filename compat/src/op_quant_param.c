@@ -148,7 +148,7 @@ aclnnStatus aclnnTransQuantParamV2(void *workspace, uint64_t workspaceSize, aclO
     if (!qc_tensor_read(job.u.tq.scale, &scale_d) || !qc_tensor_read(job.u.tq.out, &out_d) ||
         (offset != NULL && !qc_tensor_read(job.u.tq.offset, &offset_d)))
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "a tensor was destroyed before the run");
-    aclnnStatus pinned = qc_pins_verify(&job.pins, api);
+    aclnnStatus pinned = qc_pins_hold(&job.pins, api);
     if (pinned != ACLNN_SUCCESS)
         return pinned;
     uint64_t ns = job.u.tq.scale_count, no = job.u.tq.offset_count, n = job.u.tq.n;
@@ -172,6 +172,7 @@ aclnnStatus aclnnTransQuantParamV2(void *workspace, uint64_t workspaceSize, aclO
     }
     free(sc);
     free(of);
+    qc_pins_drop(&job.pins);
     free(words);
     return s;
 }

@@ -152,24 +152,28 @@ aclnnStatus aclnnTransMatmulWeight(void *workspace, uint64_t workspaceSize,
     aclTensor copy, *t = &copy;
     if (!qc_tensor_read(job.u.tw.t, &copy) || t->data != job.u.tw.data)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "the weight tensor was destroyed");
-    aclnnStatus pinned = qc_pins_verify(&job.pins, api);
-    if (pinned == ACLNN_SUCCESS)
-        pinned = qc_pin_range(&job.pins, workspace, job.workspace_size, "workspace", api);
-    if (pinned != ACLNN_SUCCESS)
-        return pinned;
-    int64_t rows, cols;
-    uint64_t nz;
-    aclnnStatus s = check_weight(t, &rows, &cols, &nz, api); /* it may have changed since */
+    aclnnStatus s = qc_pin_range(&job.pins, workspace, job.workspace_size, "workspace", api);
     if (s != ACLNN_SUCCESS)
         return s;
+    s = qc_pins_hold(&job.pins, api); /* until the conversion ends */
+    if (s != ACLNN_SUCCESS)
+        return s;
+    int64_t rows, cols;
+    uint64_t nz;
+    s = check_weight(t, &rows, &cols, &nz, api);
     uintptr_t w = (uintptr_t)workspace, d = (uintptr_t)t->data;
-    if (w != d && w < d + nz && d < w + (uint64_t)(rows * cols))
-        return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "the workspace overlaps the weight");
-    /* The workspace holds the ND matrix while the NZ form overwrites the buffer. */
-    memmove(workspace, t->data, (size_t)(rows * cols));
-    qmar_status q = qmar_trans_matmul_weight(workspace, rows, cols, t->data, nz);
-    if (q != QMAR_SUCCESS)
-        return qc_fail_qmar(q, api);
+    if (s == ACLNN_SUCCESS && w != d && w < d + nz && d < w + (uint64_t)(rows * cols))
+        s = qc_fail(ACLNN_ERR_PARAM_INVALID, api, "the workspace overlaps the weight");
+    if (s == ACLNN_SUCCESS) {
+        /* The workspace holds the ND matrix while the NZ form overwrites the buffer. */
+        memmove(workspace, t->data, (size_t)(rows * cols));
+        qmar_status q = qmar_trans_matmul_weight(workspace, rows, cols, t->data, nz);
+        if (q != QMAR_SUCCESS)
+            s = qc_fail_qmar(q, api);
+    }
+    qc_pins_drop(&job.pins);
+    if (s != ACLNN_SUCCESS)
+        return s;
     int64_t nz_dims[4] = {(cols + 31) / 32, (rows + 15) / 16, 16, 32};
     t->format = ACL_FORMAT_FRACTAL_NZ;
     t->storage_ndim = 4;

@@ -20,6 +20,9 @@ typedef struct slot {
     uint64_t size;
     uint64_t gen; /* the registration's number: blocks at one address differ by it */
     void *obj;    /* the object behind a qc_reg_add_handle handle, else the key itself */
+    uint32_t busy; /* memory blocks: runs that use the block now (qc_reg_hold_blocks) */
+    int released;  /* a busy block the application freed: dead to every lookup, its memory is
+                      freed when the last run using it ends */
 } slot;
 
 static const char tombstone_byte;
@@ -100,7 +103,7 @@ static int add_locked(const void *p, qc_kind kind, uint64_t size, void *obj)
             tombs--;
         used++;
     }
-    table[i] = (slot){p, kind, size, ++registrations, obj};
+    table[i] = (slot){.key = p, .kind = kind, .size = size, .gen = ++registrations, .obj = obj};
     return 0;
 }
 
@@ -134,7 +137,7 @@ static int has_locked(const void *p, qc_kind kind, size_t *at)
         return 0;
     int found;
     size_t i = find(p, &found);
-    if (!found || table[i].kind != kind)
+    if (!found || table[i].kind != kind || table[i].released)
         return 0;
     *at = i;
     return 1;
@@ -245,7 +248,8 @@ int qc_reg_block_gen(const void *p, uint64_t len, const void **base, uint64_t *s
     pthread_mutex_lock(&lock);
     for (size_t i = 0; i < cap && verdict == 0; i++) {
         const slot *s = &table[i];
-        if (s->key == NULL || s->key == TOMBSTONE || (s->kind != QC_ALLOC && s->kind != QC_HOST_ALLOC))
+        if (s->key == NULL || s->key == TOMBSTONE || s->released ||
+            (s->kind != QC_ALLOC && s->kind != QC_HOST_ALLOC))
             continue;
         uintptr_t b = (uintptr_t)s->key;
         if (a < b || a - b >= s->size)
@@ -260,15 +264,94 @@ int qc_reg_block_gen(const void *p, uint64_t len, const void **base, uint64_t *s
     return verdict;
 }
 
+/* Caller holds the lock. A live block is removed (1: the caller frees it now), or, while runs
+ * use it, released (0: the last of them frees it). */
+static int release_block_locked(size_t i)
+{
+    if (table[i].busy > 0) {
+        table[i].released = 1;
+        return 0;
+    }
+    remove_at(i);
+    return 1;
+}
+
+int qc_reg_free_block(const void *p, qc_kind kind, int *free_now)
+{
+    size_t i;
+    pthread_mutex_lock(&lock);
+    int live = has_locked(p, kind, &i);
+    if (live)
+        *free_now = release_block_locked(i);
+    pthread_mutex_unlock(&lock);
+    return live;
+}
+
+/* The slot of a block pinned at base with number gen, live or released; -1 if none. */
+static ptrdiff_t pinned_slot_locked(const void *base, uint64_t gen)
+{
+    if (cap == 0)
+        return -1;
+    int found;
+    size_t i = find(base, &found);
+    if (!found || (table[i].kind != QC_ALLOC && table[i].kind != QC_HOST_ALLOC) ||
+        table[i].gen != gen)
+        return -1;
+    return (ptrdiff_t)i;
+}
+
+int qc_reg_hold_blocks(const qc_pins *pins, uint32_t *failed)
+{
+    pthread_mutex_lock(&lock);
+    uint32_t n = 0;
+    for (; n < pins->n; n++) {
+        ptrdiff_t i = pinned_slot_locked(pins->pin[n].base, pins->pin[n].gen);
+        if (i < 0 || table[i].released)
+            break;
+        table[i].busy++;
+    }
+    int held = n == pins->n;
+    if (!held) {
+        *failed = n;
+        while (n-- > 0)
+            table[pinned_slot_locked(pins->pin[n].base, pins->pin[n].gen)].busy--;
+    }
+    pthread_mutex_unlock(&lock);
+    return held;
+}
+
+void qc_reg_drop_blocks(const qc_pins *pins)
+{
+    void *to_free[QC_MAX_PINS];
+    uint32_t nfree = 0;
+    pthread_mutex_lock(&lock);
+    for (uint32_t n = 0; n < pins->n; n++) {
+        ptrdiff_t i = pinned_slot_locked(pins->pin[n].base, pins->pin[n].gen);
+        if (i < 0)
+            continue; /* cannot happen: a held block stays in the table */
+        if (--table[i].busy == 0 && table[i].released) {
+            to_free[nfree++] = table[i].obj;
+            remove_at((size_t)i);
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    while (nfree > 0)
+        free(to_free[--nfree]);
+}
+
 void qc_reg_drain(qc_kind kind, void (*release)(void *p))
 {
     for (;;) {
         void *victim = NULL;
         pthread_mutex_lock(&lock);
         for (size_t i = 0; i < cap && victim == NULL; i++) {
-            if (table[i].key != NULL && table[i].key != TOMBSTONE && table[i].kind == kind) {
-                victim = table[i].obj;
-                remove_at(i);
+            if (table[i].key != NULL && table[i].key != TOMBSTONE && table[i].kind == kind &&
+                !table[i].released) {
+                int block = kind == QC_ALLOC || kind == QC_HOST_ALLOC;
+                if (!block || release_block_locked(i))
+                    victim = table[i].obj;
+                if (!block)
+                    remove_at(i);
             }
         }
         pthread_mutex_unlock(&lock);

@@ -160,6 +160,53 @@ static void test_freed_blocks(void)
     aclrtFree(ws);
 }
 
+typedef struct runner {
+    void *ws;
+    uint64_t wss;
+    aclOpExecutor *ex;
+    aclnnStatus status;
+} runner;
+
+static void *run_one(void *arg)
+{
+    runner *r = arg;
+    r->status = aclnnQuantMatmulAllReduceV3(r->ws, r->wss, r->ex, NULL);
+    return NULL;
+}
+
+/* aclrtFree of an output on another thread while rank 0's run is inside the collective: the
+ * block is unregistered at once, but its memory stays until the run ends (under ASan, a write
+ * into freed memory before the fix). */
+static void test_free_during_run(void)
+{
+    int32_t devs[2] = {0, 1};
+    HcclComm comms[2];
+    CHECK_EQ_I64(HcclCommInitAll(2, devs, comms), HCCL_SUCCESS);
+    operands o[2];
+    runner r[2];
+    for (int i = 0; i < 2; i++) {
+        operands_make(&o[i], i);
+        CHECK_EQ_I64(plan(&o[i], comms[i], NULL, &r[i].wss, &r[i].ex), ACLNN_SUCCESS);
+        r[i].ws = malloc(r[i].wss);
+    }
+    pthread_t t[2];
+    pthread_create(&t[0], NULL, run_one, &r[0]);
+    struct timespec wait = {0, 100 * 1000 * 1000}; /* rank 0 now waits for rank 1 */
+    nanosleep(&wait, NULL);
+    CHECK_EQ_I64(aclrtFree(o[0].out), ACL_SUCCESS);
+    CHECK_EQ_I64(aclrtFree(o[0].out), ACL_ERROR_INVALID_PARAM); /* unregistered at once */
+    pthread_create(&t[1], NULL, run_one, &r[1]);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    CHECK_EQ_I64(r[0].status, ACLNN_SUCCESS); /* it held the block from its start */
+    CHECK_EQ_I64(r[1].status, ACLNN_SUCCESS);
+    for (int i = 0; i < 2; i++) {
+        operands_free(&o[i]);
+        free(r[i].ws);
+        HcclCommDestroy(comms[i]);
+    }
+}
+
 static void test_views_leave_block(void)
 {
     int32_t dev = 0;
@@ -546,7 +593,7 @@ static void test_concurrent_destroy(void)
 }
 
 /* Runs every section, or (for checking a section against an older build) only those named on the
- * command line: freed views helpers rendezvous prompt handles. */
+ * command line: freed during views helpers rendezvous prompt handles. */
 static int wanted(int argc, char **argv, const char *section)
 {
     if (argc < 2)
@@ -639,6 +686,8 @@ int main(int argc, char **argv)
     CHECK_EQ_I64(aclInit(NULL), ACL_SUCCESS);
     if (wanted(argc, argv, "freed"))
         test_freed_blocks();
+    if (wanted(argc, argv, "during"))
+        test_free_during_run();
     if (wanted(argc, argv, "views"))
         test_views_leave_block();
     if (wanted(argc, argv, "helpers"))
