@@ -24,7 +24,7 @@
 #define MAX_N 10000   /* a sweep that never ends is a failure */
 #define PROMPT_MS 5000 /* far below the 60 s default timeout the peers used to wait */
 
-/* ---- the sweep -------------------------------------------------------------------------------- */
+/* ---- the sweep ------------------------------------------------------------------------------ */
 
 static int64_t g_n;
 static int g_persistent, g_fired;

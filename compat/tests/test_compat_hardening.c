@@ -457,7 +457,7 @@ static void check_prompt_failure(int ranks, enum failure how)
         CHECK_EQ_I64(HcclCommDestroy(comms[r]), HCCL_SUCCESS);
 }
 
-/* ---- item 4: handles destroyed twice, used after destroy, stale after reuse ------------------- */
+/* ---- item 4: handles destroyed twice, used after destroy, stale after reuse ----------------- */
 
 static void test_handles(void)
 {
