@@ -5,6 +5,7 @@
  * a device). Streams are synchronous, so they carry only the device they were created on. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "compat.h"
@@ -36,6 +37,11 @@ static void read_device_count(void)
     long n = strtol(v, &end, 10);
     if (errno == 0 && *end == '\0' && n >= 1 && n <= MAX_DEVICE_COUNT)
         device_count = (int)n;
+    else /* one line, as qmar's own variables do: a typo must not pass unnoticed */
+        fprintf(stderr,
+                "[qmar-compat] QMAR_COMPAT_DEVICE_COUNT=\"%.40s\" is not an integer in 1..%d: "
+                "using %d devices\n",
+                v, MAX_DEVICE_COUNT, DEFAULT_DEVICE_COUNT);
 }
 
 int qc_device_count(void)
