@@ -507,6 +507,38 @@ static void test_handles(void)
     aclrtFree(ws);
     operands_free(&o);
 
+    /* The helpers' executors: run after run, destroy after run, destroy twice, run after destroy. */
+    float scale[2] = {1, 2};
+    uint64_t words[2];
+    int64_t two[1] = {2};
+    aclTensor *ts = nd(two, 1, ACL_FLOAT, scale), *tw = nd(two, 1, ACL_UINT64, words);
+    aclOpExecutor *q = NULL;
+    CHECK_EQ_I64(aclnnTransQuantParamV2GetWorkspaceSize(ts, NULL, tw, &wss, &q), ACLNN_SUCCESS);
+    CHECK_EQ_I64(aclnnTransQuantParamV2(NULL, 0, q, NULL), ACLNN_SUCCESS);
+    CHECK_EQ_I64(aclnnTransQuantParamV2(NULL, 0, q, NULL), ACLNN_ERR_PARAM_INVALID);
+    CHECK_EQ_I64(aclDestroyAclOpExecutor(q), ACLNN_ERR_PARAM_INVALID);
+    CHECK_EQ_I64(aclnnTransQuantParamV2GetWorkspaceSize(ts, NULL, tw, &wss, &q), ACLNN_SUCCESS);
+    CHECK_EQ_I64(aclDestroyAclOpExecutor(q), ACLNN_SUCCESS);
+    CHECK_EQ_I64(aclDestroyAclOpExecutor(q), ACLNN_ERR_PARAM_INVALID);
+    CHECK_EQ_I64(aclnnTransQuantParamV2(NULL, 0, q, NULL), ACLNN_ERR_PARAM_INVALID);
+    aclDestroyTensor(ts);
+    aclDestroyTensor(tw);
+    void *wbuf = NULL, *wws = NULL;
+    aclrtMalloc(&wbuf, 32 * 64, ACL_MEM_MALLOC_HUGE_FIRST);
+    int64_t wd[2] = {32, 64};
+    aclTensor *wt = nd(wd, 2, ACL_INT8, wbuf);
+    CHECK_EQ_I64(aclnnTransMatmulWeightGetWorkspaceSize(wt, &wss, &q), ACLNN_SUCCESS);
+    aclrtMalloc(&wws, wss, ACL_MEM_MALLOC_HUGE_FIRST);
+    CHECK_EQ_I64(aclDestroyAclOpExecutor(q), ACLNN_SUCCESS);
+    CHECK_EQ_I64(aclDestroyAclOpExecutor(q), ACLNN_ERR_PARAM_INVALID);
+    CHECK_EQ_I64(aclnnTransMatmulWeight(wws, wss, q, NULL), ACLNN_ERR_PARAM_INVALID);
+    CHECK_EQ_I64(aclnnTransMatmulWeightGetWorkspaceSize(wt, &wss, &q), ACLNN_SUCCESS);
+    CHECK_EQ_I64(aclDestroyTensor(wt), ACLNN_SUCCESS); /* the weight goes before the run */
+    CHECK_EQ_I64(aclnnTransMatmulWeight(wws, wss, q, NULL), ACLNN_ERR_PARAM_INVALID);
+    CHECK_EQ_I64(aclDestroyAclOpExecutor(q), ACLNN_ERR_PARAM_INVALID);
+    aclrtFree(wbuf);
+    aclrtFree(wws);
+
     /* Tensors, int arrays, streams, contexts, blocks: twice destroyed, used after destroy. */
     int64_t d[1] = {4};
     float f[4];
