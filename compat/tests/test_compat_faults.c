@@ -310,9 +310,9 @@ static void *run_rank(void *arg)
  * promptly. */
 static aclnnStatus run_ranks(int ranks)
 {
-    int32_t devs[4] = {0, 1, 2, 3};
-    HcclComm comms[4];
-    static rank_io io[4];
+    int32_t devs[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+    HcclComm comms[8];
+    static rank_io io[8];
     memset(io, 0, sizeof io);
     if (HcclCommInitAll((uint32_t)ranks, devs, comms) != 0)
         return -1;
@@ -325,7 +325,7 @@ static aclnnStatus run_ranks(int ranks)
     }
     aclnnStatus s = planned ? 0 : -1;
     if (planned) {
-        pthread_t t[4];
+        pthread_t t[8];
         fault_begin();
         for (int r = 0; r < ranks; r++)
             pthread_create(&t[r], NULL, run_rank, &io[r]);
@@ -360,6 +360,11 @@ static aclnnStatus case_run_2(void)
 static aclnnStatus case_run_4(void)
 {
     return run_ranks(4);
+}
+
+static aclnnStatus case_run_8(void)
+{
+    return run_ranks(8);
 }
 
 static aclnnStatus case_trans_weight(void)
@@ -430,6 +435,7 @@ int main(void)
     sweep("aclnnQuantMatmulAllReduceV3GetWorkspaceSize", case_plan);
     sweep("aclnnQuantMatmulAllReduceV3 (2 ranks)", case_run_2);
     sweep("aclnnQuantMatmulAllReduceV3 (4 ranks)", case_run_4);
+    sweep("aclnnQuantMatmulAllReduceV3 (8 ranks)", case_run_8);
     sweep("aclnnTransMatmulWeight (+GetWorkspaceSize)", case_trans_weight);
     sweep("aclnnTransQuantParamV2 (+GetWorkspaceSize)", case_trans_quant);
     aclFinalize();
