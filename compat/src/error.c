@@ -37,7 +37,10 @@ static const char *status_name(int32_t s)
 
 static int32_t record(int32_t status, const char *api, const char *reason)
 {
-    snprintf(last_msg, sizeof last_msg, "%s: %s", api, reason);
+    /* A long reason is cut at the buffer's end; the result is checked so that optimising
+     * builds do not warn about the cut (-Wformat-truncation). */
+    if (snprintf(last_msg, sizeof last_msg, "%s: %s", api, reason) < 0)
+        last_msg[0] = '\0';
     has_msg = 1;
     if (log_enabled())
         fprintf(stderr, "[qmar-compat] %s failed with %d (%s): %s\n", api, (int)status,

@@ -17,14 +17,17 @@ aclnnStatus copy_out(const aclTensor *t, Field field, int64_t **out, uint64_t *c
                        t == nullptr     ? "tensor"
                        : out == nullptr ? "the array pointer"
                                         : "the count pointer");
-    if (!qc_reg_has(t, QC_TENSOR)) // checked before any field is read
+    aclTensor copy; // read under the registry's lock: a concurrent destroy cannot free it
+    if (!qc_tensor_read(t, &copy))
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "%p is not a live aclTensor",
                        static_cast<const void *>(t));
+    t = &copy;
     const int64_t *src = field == Field::view      ? t->view
                          : field == Field::storage ? t->storage
                                                    : t->strides;
     uint64_t n = field == Field::storage ? t->storage_ndim : t->view_ndim;
-    int64_t *a = new (std::nothrow) int64_t[n > 0 ? n : 1];
+    int64_t *a = qc_fault_alloc_fails() ? nullptr
+                                        : new (std::nothrow) int64_t[n > 0 ? n : 1];
     if (a == nullptr)
         return qc_fail(ACLNN_ERR_INNER, api, "out of memory");
     if (n > 0)

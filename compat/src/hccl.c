@@ -1,5 +1,7 @@
 /* HCCL communicators on qmar's in-process communicator. An HcclComm is one rank's endpoint (a
- * qmar_comm plus the device it stands for); its name is the `group` of the operator. */
+ * qmar_comm plus the device it stands for); its name is the `group` of the operator. Executors
+ * planned on an endpoint hold a reference, so that a rank whose run fails can still break the
+ * group (qmar_comm_revoke) after HcclCommDestroy; the last reference releases it. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,17 +20,100 @@ static HcclResult from_qmar(qmar_status s)
                                                                               : HCCL_E_INTERNAL;
 }
 
+/* Every endpoint not yet released (live, or destroyed with executors still referring to it). */
+static pthread_mutex_t comm_lock = PTHREAD_MUTEX_INITIALIZER;
+static qc_comm *endpoints;
+
 static qc_comm *wrap(qmar_comm *q, int32_t device, uint32_t rank, uint32_t size)
 {
-    qc_comm *c = malloc(sizeof *c);
+    qc_comm *c = qc_calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
-    *c = (qc_comm){q, device, rank, size};
-    if (qc_reg_add(c, QC_COMM, 0) != 0) {
+    c->q = q;
+    c->device = device;
+    c->rank = rank;
+    c->size = size;
+    qmar_comm_get_name(q, c->name);
+    if (qc_reg_add_handle(c, sizeof *c, QC_COMM, &c->handle) != 0) {
         free(c);
         return NULL;
     }
+    pthread_mutex_lock(&comm_lock);
+    c->next = endpoints;
+    endpoints = c;
+    pthread_mutex_unlock(&comm_lock);
     return c;
+}
+
+/* Undoes wrap for a handle never handed out, or releases a destroyed one. Caller holds
+ * comm_lock; the qmar endpoint is destroyed by the caller. */
+static void unlink_locked(qc_comm *c)
+{
+    qc_comm **p = &endpoints;
+    while (*p != c)
+        p = &(*p)->next;
+    *p = c->next;
+}
+
+static qc_comm *find_locked(const char *group)
+{
+    qc_comm *c = endpoints;
+    while (c != NULL && strncmp(c->name, group, QMAR_GROUP_NAME_MAX) != 0)
+        c = c->next;
+    return c;
+}
+
+qc_comm *qc_comm_acquire(const char *group, int *destroyed)
+{
+    pthread_mutex_lock(&comm_lock);
+    qc_comm *c = find_locked(group);
+    *destroyed = c != NULL && c->destroyed;
+    if (c != NULL && !c->destroyed)
+        c->executors++;
+    else
+        c = NULL;
+    pthread_mutex_unlock(&comm_lock);
+    return c;
+}
+
+void qc_comm_release(qc_comm *c)
+{
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&comm_lock);
+    int last = --c->executors == 0 && c->destroyed;
+    if (last)
+        unlink_locked(c);
+    pthread_mutex_unlock(&comm_lock);
+    if (last) {
+        qmar_comm_destroy(c->q);
+        free(c);
+    }
+}
+
+void qc_comm_revoke(qc_comm *c)
+{
+    if (c != NULL)
+        qmar_comm_revoke(c->q);
+}
+
+void qc_comm_revoke_by_name(const char *group)
+{
+    pthread_mutex_lock(&comm_lock);
+    qc_comm *c = find_locked(group);
+    if (c != NULL)
+        qmar_comm_revoke(c->q); /* under the lock: c cannot be released meanwhile */
+    pthread_mutex_unlock(&comm_lock);
+}
+
+/* A handle wrap made that is not handed out after all. */
+static void unwrap(qc_comm *c)
+{
+    qc_reg_take(c->handle, QC_COMM, NULL);
+    pthread_mutex_lock(&comm_lock);
+    unlink_locked(c);
+    pthread_mutex_unlock(&comm_lock);
+    free(c);
 }
 
 HcclResult HcclCommInitAll(uint32_t ndev, int32_t *devices, HcclComm *comms)
@@ -60,24 +145,23 @@ HcclResult HcclCommInitAll(uint32_t ndev, int32_t *devices, HcclComm *comms)
             break;
     }
     if (made < ndev) { /* undo everything: no half-built communicator escapes */
-        for (uint32_t i = 0; i < made; i++) {
-            qc_reg_take(c[i], QC_COMM, NULL);
-            free(c[i]);
-        }
+        for (uint32_t i = 0; i < made; i++)
+            unwrap(c[i]);
         for (uint32_t i = 0; i < ndev; i++)
             qmar_comm_destroy(q[i]);
         return hfail(HCCL_E_MEMORY, api, "out of memory");
     }
     for (uint32_t i = 0; i < ndev; i++)
-        comms[i] = c[i];
+        comms[i] = (HcclComm)(uintptr_t)c[i]->handle;
     return HCCL_SUCCESS;
 }
 
 /* ---- root info: ranks that call from their own threads ----------------------------------------
  * A root info names a rendezvous. The first rank to arrive creates the whole qmar communicator;
- * every rank takes its own endpoint; the rendezvous ends when all have taken theirs. Nobody
- * waits, so a rank that never comes leaves its endpoint unused (its peers time out in the
- * operator, as they would on HCCL). */
+ * every rank takes its own endpoint; the rendezvous closes when all have taken theirs, and a
+ * closed rendezvous cannot be joined again (its id is remembered: a late rank gets an error, not
+ * a group of its own that nobody else can join). Nobody waits, so a rank that never comes leaves
+ * its endpoint unused (its peers time out in the operator, as they would on HCCL). */
 
 #define ROOT_MAGIC "qmar-compat-root"
 
@@ -98,6 +182,33 @@ typedef struct rendezvous {
 static pthread_mutex_t root_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t next_root_id = 1;
 static rendezvous *pending;
+/* Ids of closed rendezvous: a bit per id below next_root_id, in 64-bit words. */
+static uint64_t *closed_ids;
+static size_t closed_words;
+
+static int is_closed_locked(uint64_t id)
+{
+    return id / 64 < closed_words && (closed_ids[id / 64] >> (id % 64) & 1) != 0;
+}
+
+/* 0, or -1 when the bitmap cannot grow (out of memory). */
+static int reserve_closed_locked(uint64_t id)
+{
+    if (id / 64 < closed_words)
+        return 0;
+    size_t words = closed_words == 0 ? 16 : closed_words;
+    while (id / 64 >= words)
+        words *= 2;
+    uint64_t *bits = qc_calloc(words, sizeof *bits);
+    if (bits == NULL)
+        return -1;
+    if (closed_words > 0)
+        memcpy(bits, closed_ids, closed_words * sizeof *bits);
+    free(closed_ids);
+    closed_ids = bits;
+    closed_words = words;
+    return 0;
+}
 
 HcclResult HcclGetRootInfo(HcclRootInfo *rootInfo)
 {
@@ -124,7 +235,12 @@ static rendezvous *find_or_open(uint64_t id, uint32_t nranks, HcclResult *err)
         *err = r->nranks == nranks ? HCCL_SUCCESS : HCCL_E_PARA;
         return r;
     }
-    r = calloc(1, sizeof *r);
+    if (id == 0 || id >= next_root_id || is_closed_locked(id)) {
+        *err = HCCL_E_PARA; /* never issued, or closed: all its ranks have joined */
+        return NULL;
+    }
+    /* Room to mark it closed later, so that closing cannot fail. */
+    r = reserve_closed_locked(id) == 0 ? qc_calloc(1, sizeof *r) : NULL;
     if (r == NULL) {
         *err = HCCL_E_MEMORY;
         return NULL;
@@ -149,6 +265,7 @@ static void close_rendezvous(rendezvous *r)
     while (*p != r)
         p = &(*p)->next;
     *p = r->next;
+    closed_ids[r->id / 64] |= UINT64_C(1) << (r->id % 64);
     free(r);
 }
 
@@ -190,27 +307,30 @@ HcclResult HcclCommInitRootInfo(uint32_t nRanks, const HcclRootInfo *rootInfo, u
     }
     pthread_mutex_unlock(&root_lock);
     if (c == NULL)
-        return (HcclResult)qc_fail(err, api,
+        return (HcclResult)qc_fail(err, api, "%s",
                                    err == HCCL_E_MEMORY ? "out of memory"
-                                   : err == HCCL_E_PARA ? "rank joined twice, or nRanks differs "
-                                                          "from the other ranks'"
-                                                        : "communicator creation failed");
-    *comm = c;
+                                   : err != HCCL_E_PARA ? "communicator creation failed"
+                                   : r == NULL ? "the rendezvous of this rootInfo is closed (all "
+                                                 "its ranks have joined) or was never issued"
+                                               : "rank joined twice, or nRanks differs from the "
+                                                 "other ranks'");
+    *comm = (HcclComm)(uintptr_t)c->handle;
     return HCCL_SUCCESS;
 }
 
-/* The live endpoint behind a handle, or NULL (and the failure recorded). */
-static qc_comm *live(HcclComm comm, const char *api, HcclResult *err)
+/* A copy of the fixed fields of the live endpoint behind a handle: 1, or 0 (and the failure
+ * recorded in *err). */
+static int live(HcclComm comm, qc_comm *copy, const char *api, HcclResult *err)
 {
     if (comm == NULL) {
         *err = hfail(HCCL_E_PTR, api, "comm is NULL");
-        return NULL;
+        return 0;
     }
-    if (!qc_reg_has(comm, QC_COMM)) {
+    if (qc_reg_read(comm, QC_COMM, copy, QC_COMM_FIXED) != QC_COMM_FIXED) {
         *err = hfail(HCCL_E_PARA, api, "not a live communicator (destroyed, or foreign)");
-        return NULL;
+        return 0;
     }
-    return comm;
+    return 1;
 }
 
 HcclResult HcclGetCommName(HcclComm comm, char *commName)
@@ -218,12 +338,10 @@ HcclResult HcclGetCommName(HcclComm comm, char *commName)
     HcclResult err;
     if (commName == NULL)
         return hfail(HCCL_E_PTR, "HcclGetCommName", "commName is NULL");
-    qc_comm *c = live(comm, "HcclGetCommName", &err);
-    if (c == NULL)
+    qc_comm c;
+    if (!live(comm, &c, "HcclGetCommName", &err))
         return err;
-    char name[QMAR_GROUP_NAME_MAX];
-    qmar_comm_get_name(c->q, name);
-    memcpy(commName, name, strnlen(name, sizeof name - 1) + 1);
+    memcpy(commName, c.name, strnlen(c.name, sizeof c.name - 1) + 1);
     return HCCL_SUCCESS;
 }
 
@@ -232,10 +350,10 @@ HcclResult HcclGetRankSize(HcclComm comm, uint32_t *rankSize)
     HcclResult err;
     if (rankSize == NULL)
         return hfail(HCCL_E_PTR, "HcclGetRankSize", "rankSize is NULL");
-    qc_comm *c = live(comm, "HcclGetRankSize", &err);
-    if (c == NULL)
+    qc_comm c;
+    if (!live(comm, &c, "HcclGetRankSize", &err))
         return err;
-    *rankSize = c->size;
+    *rankSize = c.size;
     return HCCL_SUCCESS;
 }
 
@@ -244,10 +362,10 @@ HcclResult HcclGetRankId(HcclComm comm, uint32_t *rank)
     HcclResult err;
     if (rank == NULL)
         return hfail(HCCL_E_PTR, "HcclGetRankId", "rank is NULL");
-    qc_comm *c = live(comm, "HcclGetRankId", &err);
-    if (c == NULL)
+    qc_comm c;
+    if (!live(comm, &c, "HcclGetRankId", &err))
         return err;
-    *rank = c->rank;
+    *rank = c.rank;
     return HCCL_SUCCESS;
 }
 
@@ -255,12 +373,20 @@ HcclResult HcclCommDestroy(HcclComm comm)
 {
     if (comm == NULL)
         return hfail(HCCL_E_PTR, "HcclCommDestroy", "comm is NULL");
-    if (!qc_reg_take(comm, QC_COMM, NULL))
+    qc_comm *c = qc_reg_take_obj(comm, QC_COMM);
+    if (c == NULL)
         return hfail(HCCL_E_PARA, "HcclCommDestroy",
                      "not a live communicator (destroyed twice, or foreign)");
-    qc_comm *c = comm;
-    qmar_comm_destroy(c->q);
-    free(c);
+    pthread_mutex_lock(&comm_lock);
+    c->destroyed = 1;
+    int now = c->executors == 0;
+    if (now)
+        unlink_locked(c);
+    pthread_mutex_unlock(&comm_lock);
+    if (now) { /* else the last executor that refers to it releases it */
+        qmar_comm_destroy(c->q);
+        free(c);
+    }
     return HCCL_SUCCESS;
 }
 

@@ -2,6 +2,7 @@
  * The descriptors are handed to qmar unchanged (same fields, dtype and format values); qmar's
  * validator decides, and its status codes are aclnn's. compat adds only the handle checks. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "aclnnop/aclnn_quant_matmul_all_reduce.h"
 #include "aclnnop/aclnn_quant_matmul_all_reduce_v2.h"
@@ -34,18 +35,19 @@ static aclnnStatus plan(const char *api, const aclTensor *const in[NSLOTS], cons
                         group == NULL || reduce_op == NULL || workspace_size == NULL ||
                         executor == NULL;
     qmar_tensor *t[NSLOTS] = {0};
+    aclTensor obj[NSLOTS]; /* copies of the descriptors behind the handles */
     aclnnStatus s = ACLNN_SUCCESS;
     for (int i = 0; i < NSLOTS && s == ACLNN_SUCCESS; i++) {
         if (in[i] == NULL)
             continue;
-        if (!qc_reg_has(in[i], QC_TENSOR)) {
+        if (!qc_tensor_read(in[i], &obj[i])) {
             if (!required_null)
                 s = qc_fail(ACLNN_ERR_PARAM_INVALID, api,
                             "%s (%p) is not a live aclTensor (destroyed, or never created)",
                             slot_names[i], (const void *)in[i]);
             continue;
         }
-        t[i] = to_qmar(in[i]);
+        t[i] = to_qmar(&obj[i]);
         if (t[i] == NULL)
             s = qc_fail(ACLNN_ERR_INNER, api, "out of memory");
     }
@@ -61,18 +63,47 @@ static aclnnStatus plan(const char *api, const aclTensor *const in[NSLOTS], cons
         qmar_tensor_destroy(t[i]); /* the plan keeps copies of the descriptors */
     if (s != ACLNN_SUCCESS)
         return s;
-    aclOpExecutor *e = calloc(1, sizeof *e);
-    if (e == NULL || qc_reg_add(e, QC_EXECUTOR, 0) != 0) {
-        free(e);
+    qc_executor *e = qc_calloc(1, sizeof *e);
+    if (e == NULL) {
         qmar_executor_destroy(q);
         *workspace_size = 0;
         return qc_fail(ACLNN_ERR_INNER, api, "out of memory");
     }
     e->kind = QC_EXEC_QMAR;
     e->workspace_size = *workspace_size;
-    e->u.q = q;
-    *executor = e;
-    return ACLNN_SUCCESS;
+    e->u.op.q = q;
+    memcpy(e->u.op.group, group, strnlen(group, QMAR_GROUP_NAME_MAX - 1));
+    /* Every tensor inside its aclrtMalloc block, if it lies in one; the blocks are pinned. */
+    for (int i = 0; i < NSLOTS && s == ACLNN_SUCCESS; i++)
+        if (in[i] != NULL)
+            s = qc_pin_tensor(&e->pins, &obj[i], slot_names[i], api);
+    int destroyed = 0;
+    if (s == ACLNN_SUCCESS) {
+        e->u.op.comm = qc_comm_acquire(e->u.op.group, &destroyed);
+        if (destroyed)
+            s = qc_fail(ACLNN_ERR_PARAM_INVALID, api,
+                        "group \"%s\": its communicator was destroyed (HcclCommDestroy)",
+                        e->u.op.group);
+    }
+    if (s == ACLNN_SUCCESS)
+        s = qc_executor_publish(e, executor, api);
+    else
+        qc_executor_free(e, NULL);
+    if (s != ACLNN_SUCCESS)
+        *workspace_size = 0;
+    return s;
+}
+
+/* A rank that fails here, before or inside the collective, breaks its group at once, so that its
+ * peers fail promptly instead of waiting for the timeout; the communicator stays broken
+ * (README.md). Returns s. */
+static aclnnStatus fail_group(aclnnStatus s, qc_comm *comm, const char *group)
+{
+    if (comm != NULL)
+        qc_comm_revoke(comm);
+    else if (group != NULL)
+        qc_comm_revoke_by_name(group);
+    return s;
 }
 
 /* Runs on the calling thread; every rank of the group runs its own executor. The executor is
@@ -82,19 +113,41 @@ static aclnnStatus run(const char *api, void *workspace, uint64_t workspace_size
 {
     if (executor == NULL)
         return qc_fail(ACLNN_ERR_PARAM_NULLPTR, api, "executor is NULL");
-    aclOpExecutor *e = qc_reg_take_executor(executor, QC_EXEC_QMAR);
-    if (e == NULL)
-        return qc_fail(ACLNN_ERR_PARAM_INVALID, api,
-                       "executor %p is not a live executor of this operator (already run, "
-                       "destroyed, or planned by another operator)", (void *)executor);
-    qmar_executor *q = e->u.q;
-    free(e);
-    if (!qc_stream_ok(stream)) {
-        qmar_executor_destroy(q);
-        return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "stream %p is not a live stream", stream);
+    qc_executor *e = qc_reg_take_executor(executor, QC_EXEC_QMAR);
+    if (e == NULL) {
+        char group[QMAR_GROUP_NAME_MAX];
+        int stale = qc_executor_stale_group(executor, group);
+        aclnnStatus s = qc_fail(ACLNN_ERR_PARAM_INVALID, api,
+                                "executor %p is not a live executor of this operator (already "
+                                "run, destroyed, or planned by another operator)%s",
+                                (void *)executor, stale ? "; its group is broken" : "");
+        return stale ? fail_group(s, NULL, group) : s;
     }
-    qmar_status s = qmar_quant_matmul_all_reduce_v3(workspace, workspace_size, q, stream);
-    return s == QMAR_SUCCESS ? ACLNN_SUCCESS : qc_fail_qmar(s, api);
+    aclnnStatus s = ACLNN_SUCCESS;
+    if (!qc_stream_ok(stream))
+        s = qc_fail(ACLNN_ERR_PARAM_INVALID, api, "stream %p is not a live stream", stream);
+    if (s == ACLNN_SUCCESS && e->workspace_size > 0 &&
+        (workspace == NULL || workspace_size < e->workspace_size))
+        s = qc_fail(ACLNN_ERR_PARAM_INVALID, api, "workspace %p of %llu bytes; the plan needs %llu",
+                    workspace, (unsigned long long)workspace_size,
+                    (unsigned long long)e->workspace_size);
+    qc_pins pins = e->pins;
+    if (s == ACLNN_SUCCESS && e->workspace_size > 0)
+        s = qc_pin_range(&pins, workspace, e->workspace_size, "workspace", api);
+    if (s == ACLNN_SUCCESS)
+        s = qc_pins_hold(&pins, api);
+    if (s == ACLNN_SUCCESS) {
+        qmar_status q = qmar_quant_matmul_all_reduce_v3(workspace, workspace_size, e->u.op.q,
+                                                        stream);
+        e->u.op.q = NULL; /* consumed */
+        qc_pins_drop(&pins);
+        if (q != QMAR_SUCCESS)
+            s = qc_fail_qmar(q, api);
+    }
+    if (s != ACLNN_SUCCESS)
+        fail_group(s, e->u.op.comm, e->u.op.group);
+    qc_executor_free(e, executor);
+    return s;
 }
 
 aclnnStatus aclnnQuantMatmulAllReduceV3GetWorkspaceSize(

@@ -12,11 +12,12 @@
  * count below fits 64 bits. */
 #define MAX_COUNT ((uint64_t)1 << 31)
 
-/* A contiguous ND tensor of an allowed dtype, with dims >= 1, inside its storage. */
-static aclnnStatus check_operand(const aclTensor *t, const char *name, int32_t dt1, int32_t dt2,
-                                 uint64_t *count, const char *api)
+/* A live tensor handle (a copy of its descriptor in *t): contiguous ND of an allowed dtype, with
+ * dims >= 1, inside its storage. */
+static aclnnStatus check_operand(const aclTensor *handle, aclTensor *t, const char *name,
+                                 int32_t dt1, int32_t dt2, uint64_t *count, const char *api)
 {
-    if (!qc_reg_has(t, QC_TENSOR))
+    if (!qc_tensor_read(handle, t))
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "%s is not a live aclTensor", name);
     if (t->data == NULL)
         return qc_fail(ACLNN_ERR_PARAM_NULLPTR, api, "%s has no data", name);
@@ -71,35 +72,35 @@ aclnnStatus aclnnTransQuantParamV2GetWorkspaceSize(const aclTensor *scale, const
                        : workspaceSize == NULL ? "workspaceSize"
                                              : "executor");
     uint64_t ns = 0, no = 0, nout = 0;
-    aclnnStatus s = check_operand(scale, "scale", ACL_FLOAT, ACL_FLOAT, &ns, api);
+    aclTensor sc, of, wd; /* copies of the descriptors */
+    const aclTensor *so = &sc, *oo = offset != NULL ? &of : NULL, *wo = &wd;
+    aclnnStatus s = check_operand(scale, &sc, "scale", ACL_FLOAT, ACL_FLOAT, &ns, api);
     if (s == ACLNN_SUCCESS && offset != NULL)
-        s = check_operand(offset, "offset", ACL_FLOAT, ACL_FLOAT, &no, api);
+        s = check_operand(offset, &of, "offset", ACL_FLOAT, ACL_FLOAT, &no, api);
     if (s == ACLNN_SUCCESS)
-        s = check_operand(out, "out", ACL_UINT64, ACL_INT64, &nout, api);
+        s = check_operand(out, &wd, "out", ACL_UINT64, ACL_INT64, &nout, api);
     if (s != ACLNN_SUCCESS)
         return s;
-    if (scale->view_ndim == 2 && scale->view[0] != 1)
+    if (so->view_ndim == 2 && so->view[0] != 1)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "scale: a 2-D scale must be (1, n)");
-    if (offset != NULL && offset->view_ndim == 2 && offset->view[0] != 1)
+    if (oo != NULL && oo->view_ndim == 2 && oo->view[0] != 1)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "offset: a 2-D offset must be (1, n)");
     uint64_t n = ns > no ? ns : no;
     if ((ns != 1 && ns != n) || (no > 1 && no != n))
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api,
                        "scale has %llu and offset %llu elements: each must be 1 or the same n",
                        (unsigned long long)ns, (unsigned long long)no);
-    int out_ok = scale->view_ndim == 1 ? out->view_ndim == 1 && nout == n
-                                       : same_view(out, scale) && ns == n;
+    int out_ok = so->view_ndim == 1 ? wo->view_ndim == 1 && nout == n
+                                    : same_view(wo, so) && ns == n;
     if (!out_ok)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api,
                        "out must be (%llu) for a 1-D scale, or scale's shape for a 2-D scale "
                        "(got %llu dims, %llu elements)",
-                       (unsigned long long)n, (unsigned long long)out->view_ndim,
+                       (unsigned long long)n, (unsigned long long)wo->view_ndim,
                        (unsigned long long)nout);
-    aclOpExecutor *e = calloc(1, sizeof *e);
-    if (e == NULL || qc_reg_add(e, QC_EXECUTOR, 0) != 0) {
-        free(e);
+    qc_executor *e = qc_calloc(1, sizeof *e);
+    if (e == NULL)
         return qc_fail(ACLNN_ERR_INNER, api, "out of memory");
-    }
     e->kind = QC_EXEC_TRANS_QUANT;
     e->workspace_size = 0;
     e->u.tq.scale = scale;
@@ -108,8 +109,16 @@ aclnnStatus aclnnTransQuantParamV2GetWorkspaceSize(const aclTensor *scale, const
     e->u.tq.scale_count = ns;
     e->u.tq.offset_count = no;
     e->u.tq.n = n;
-    *executor = e;
-    return ACLNN_SUCCESS;
+    s = qc_pin_tensor(&e->pins, so, "scale", api);
+    if (s == ACLNN_SUCCESS && oo != NULL)
+        s = qc_pin_tensor(&e->pins, oo, "offset", api);
+    if (s == ACLNN_SUCCESS)
+        s = qc_pin_tensor(&e->pins, wo, "out", api);
+    if (s != ACLNN_SUCCESS) {
+        qc_executor_free(e, NULL);
+        return s;
+    }
+    return qc_executor_publish(e, executor, api);
 }
 
 static const void *elem0(const aclTensor *t, size_t size)
@@ -125,23 +134,28 @@ aclnnStatus aclnnTransQuantParamV2(void *workspace, uint64_t workspaceSize, aclO
     (void)workspaceSize;
     if (executor == NULL)
         return qc_fail(ACLNN_ERR_PARAM_NULLPTR, api, "executor is NULL");
-    aclOpExecutor *e = qc_reg_take_executor(executor, QC_EXEC_TRANS_QUANT);
+    qc_executor *e = qc_reg_take_executor(executor, QC_EXEC_TRANS_QUANT);
     if (e == NULL)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api,
                        "executor %p is not a live TransQuantParamV2 executor", (void *)executor);
-    aclOpExecutor job = *e;
-    free(e);
+    qc_executor job = *e;
+    qc_executor_free(e, executor);
     if (!qc_stream_ok(stream))
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "stream %p is not a live stream", stream);
-    const aclTensor *scale = job.u.tq.scale, *offset = job.u.tq.offset, *out = job.u.tq.out;
-    if (!qc_reg_has(scale, QC_TENSOR) || !qc_reg_has(out, QC_TENSOR) ||
-        (offset != NULL && !qc_reg_has(offset, QC_TENSOR)))
+    aclTensor scale_d, offset_d, out_d; /* copies of the descriptors */
+    const aclTensor *scale = &scale_d, *out = &out_d;
+    const aclTensor *offset = job.u.tq.offset != NULL ? &offset_d : NULL;
+    if (!qc_tensor_read(job.u.tq.scale, &scale_d) || !qc_tensor_read(job.u.tq.out, &out_d) ||
+        (offset != NULL && !qc_tensor_read(job.u.tq.offset, &offset_d)))
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "a tensor was destroyed before the run");
+    aclnnStatus pinned = qc_pins_hold(&job.pins, api);
+    if (pinned != ACLNN_SUCCESS)
+        return pinned;
     uint64_t ns = job.u.tq.scale_count, no = job.u.tq.offset_count, n = job.u.tq.n;
     /* Copies in and out, so out may share memory with scale or offset. */
-    float *sc = malloc((size_t)ns * sizeof *sc);
-    float *of = no > 0 ? malloc((size_t)no * sizeof *of) : NULL;
-    uint64_t *words = malloc((size_t)n * sizeof *words);
+    float *sc = qc_malloc((size_t)ns * sizeof *sc);
+    float *of = no > 0 ? qc_malloc((size_t)no * sizeof *of) : NULL;
+    uint64_t *words = qc_malloc((size_t)n * sizeof *words);
     aclnnStatus s = ACLNN_SUCCESS;
     if (sc == NULL || (no > 0 && of == NULL) || words == NULL) {
         s = qc_fail(ACLNN_ERR_INNER, api, "out of memory");
@@ -158,6 +172,7 @@ aclnnStatus aclnnTransQuantParamV2(void *workspace, uint64_t workspaceSize, aclO
     }
     free(sc);
     free(of);
+    qc_pins_drop(&job.pins);
     free(words);
     return s;
 }

@@ -14,10 +14,18 @@ aclnnStatus aclnnCalculateMatmulWeightSizeV2(const aclIntArray *tensorShape, acl
     if (tensorShape == NULL || weightTensorSize == NULL)
         return qc_fail(ACLNN_ERR_PARAM_NULLPTR, api, "%s is NULL",
                        tensorShape == NULL ? "tensorShape" : "weightTensorSize");
-    if (!qc_reg_has(tensorShape, QC_INT_ARRAY))
+    struct {
+        aclIntArray a;
+        int64_t values[QC_MAX_DIMS];
+    } shape; /* a copy, read under the registry's lock */
+    size_t got = qc_reg_read(tensorShape, QC_INT_ARRAY, &shape, sizeof shape);
+    if (got == 0)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "tensorShape is not a live aclIntArray");
-    qmar_status s = qmar_calculate_matmul_weight_size_v2(
-        tensorShape->values, tensorShape->size, (qmar_dtype)dataType, weightTensorSize);
+    if (shape.a.size > QC_MAX_DIMS) /* the weight must be 2-D: more dims are never copied */
+        return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "tensorShape has %llu dims; 2 expected",
+                       (unsigned long long)shape.a.size);
+    qmar_status s = qmar_calculate_matmul_weight_size_v2(shape.a.values, shape.a.size,
+                                                         (qmar_dtype)dataType, weightTensorSize);
     return s == QMAR_SUCCESS ? ACLNN_SUCCESS : qc_fail_qmar(s, api);
 }
 
@@ -92,27 +100,34 @@ aclnnStatus aclnnTransMatmulWeightGetWorkspaceSize(aclTensor *mmWeightRef, uint6
                        mmWeightRef == NULL     ? "mmWeightRef"
                        : workspaceSize == NULL ? "workspaceSize"
                                                : "executor");
-    if (!qc_reg_has(mmWeightRef, QC_TENSOR))
+    aclTensor copy;
+    const aclTensor *w = &copy;
+    if (!qc_tensor_read(mmWeightRef, &copy))
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "mmWeightRef is not a live aclTensor");
     int64_t rows, cols;
     uint64_t nz;
-    aclnnStatus s = check_weight(mmWeightRef, &rows, &cols, &nz, api);
+    aclnnStatus s = check_weight(w, &rows, &cols, &nz, api);
     if (s != ACLNN_SUCCESS)
         return s;
-    aclOpExecutor *e = calloc(1, sizeof *e);
-    if (e == NULL || qc_reg_add(e, QC_EXECUTOR, 0) != 0) {
-        free(e);
+    qc_executor *e = qc_calloc(1, sizeof *e);
+    if (e == NULL)
         return qc_fail(ACLNN_ERR_INNER, api, "out of memory");
-    }
     e->kind = QC_EXEC_TRANS_WEIGHT;
     e->workspace_size = (uint64_t)rows * (uint64_t)cols; /* the ND copy the conversion reads */
     e->u.tw.t = mmWeightRef;
+    e->u.tw.data = w->data;
     e->u.tw.rows = rows;
     e->u.tw.cols = cols;
     e->u.tw.nz_elems = nz;
-    *workspaceSize = e->workspace_size;
-    *executor = e;
-    return ACLNN_SUCCESS;
+    s = qc_pin_range(&e->pins, w->data, nz, "mmWeightRef", api);
+    if (s != ACLNN_SUCCESS) {
+        qc_executor_free(e, NULL);
+        return s;
+    }
+    s = qc_executor_publish(e, executor, api);
+    if (s == ACLNN_SUCCESS)
+        *workspaceSize = (uint64_t)rows * (uint64_t)cols;
+    return s;
 }
 
 aclnnStatus aclnnTransMatmulWeight(void *workspace, uint64_t workspaceSize,
@@ -121,13 +136,12 @@ aclnnStatus aclnnTransMatmulWeight(void *workspace, uint64_t workspaceSize,
     const char *api = "aclnnTransMatmulWeight";
     if (executor == NULL)
         return qc_fail(ACLNN_ERR_PARAM_NULLPTR, api, "executor is NULL");
-    aclOpExecutor *e = qc_reg_take_executor(executor, QC_EXEC_TRANS_WEIGHT);
+    qc_executor *e = qc_reg_take_executor(executor, QC_EXEC_TRANS_WEIGHT);
     if (e == NULL)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api,
                        "executor %p is not a live TransMatmulWeight executor", (void *)executor);
-    aclOpExecutor job = *e;
-    free(e); /* consumed whatever the outcome */
-    aclTensor *t = job.u.tw.t;
+    qc_executor job = *e;
+    qc_executor_free(e, executor); /* consumed whatever the outcome */
     if (!qc_stream_ok(stream))
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "stream %p is not a live stream", stream);
     if (workspace == NULL || workspaceSize < job.workspace_size)
@@ -135,25 +149,38 @@ aclnnStatus aclnnTransMatmulWeight(void *workspace, uint64_t workspaceSize,
                        "workspace %p of %llu bytes; the plan needs %llu", workspace,
                        (unsigned long long)workspaceSize,
                        (unsigned long long)job.workspace_size);
-    if (!qc_reg_has(t, QC_TENSOR))
+    aclTensor copy, *t = &copy;
+    if (!qc_tensor_read(job.u.tw.t, &copy) || t->data != job.u.tw.data)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "the weight tensor was destroyed");
-    int64_t rows, cols;
-    uint64_t nz;
-    aclnnStatus s = check_weight(t, &rows, &cols, &nz, api); /* it may have changed since */
+    aclnnStatus s = qc_pin_range(&job.pins, workspace, job.workspace_size, "workspace", api);
     if (s != ACLNN_SUCCESS)
         return s;
+    s = qc_pins_hold(&job.pins, api); /* until the conversion ends */
+    if (s != ACLNN_SUCCESS)
+        return s;
+    int64_t rows, cols;
+    uint64_t nz;
+    s = check_weight(t, &rows, &cols, &nz, api);
     uintptr_t w = (uintptr_t)workspace, d = (uintptr_t)t->data;
-    if (w != d && w < d + nz && d < w + (uint64_t)(rows * cols))
-        return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "the workspace overlaps the weight");
-    /* The workspace holds the ND matrix while the NZ form overwrites the buffer. */
-    memmove(workspace, t->data, (size_t)(rows * cols));
-    qmar_status q = qmar_trans_matmul_weight(workspace, rows, cols, t->data, nz);
-    if (q != QMAR_SUCCESS)
-        return qc_fail_qmar(q, api);
+    if (s == ACLNN_SUCCESS && w != d && w < d + nz && d < w + (uint64_t)(rows * cols))
+        s = qc_fail(ACLNN_ERR_PARAM_INVALID, api, "the workspace overlaps the weight");
+    if (s == ACLNN_SUCCESS) {
+        /* The workspace holds the ND matrix while the NZ form overwrites the buffer. */
+        memmove(workspace, t->data, (size_t)(rows * cols));
+        qmar_status q = qmar_trans_matmul_weight(workspace, rows, cols, t->data, nz);
+        if (q != QMAR_SUCCESS)
+            s = qc_fail_qmar(q, api);
+    }
+    qc_pins_drop(&job.pins);
+    if (s != ACLNN_SUCCESS)
+        return s;
     int64_t nz_dims[4] = {(cols + 31) / 32, (rows + 15) / 16, 16, 32};
     t->format = ACL_FORMAT_FRACTAL_NZ;
     t->storage_ndim = 4;
     memcpy(t->storage, nz_dims, sizeof nz_dims);
     t->offset = 0;
+    if (!qc_reg_write(job.u.tw.t, QC_TENSOR, t, sizeof *t))
+        return qc_fail(ACLNN_ERR_PARAM_INVALID, api,
+                       "the weight tensor was destroyed during the conversion");
     return ACLNN_SUCCESS;
 }

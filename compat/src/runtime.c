@@ -5,6 +5,7 @@
  * a device). Streams are synchronous, so they carry only the device they were created on. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "compat.h"
@@ -16,7 +17,7 @@ static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
 static int initialized;
 
 static _Thread_local int32_t tl_device = -1;
-static _Thread_local qc_context *tl_context; /* NULL: the current device's default context */
+static _Thread_local aclrtContext tl_context; /* a handle; NULL: the device's default context */
 
 /* The default context of each device: what aclrtGetCurrentContext reports after aclrtSetDevice. */
 static qc_context default_contexts[MAX_DEVICE_COUNT];
@@ -36,6 +37,11 @@ static void read_device_count(void)
     long n = strtol(v, &end, 10);
     if (errno == 0 && *end == '\0' && n >= 1 && n <= MAX_DEVICE_COUNT)
         device_count = (int)n;
+    else /* one line, as qmar's own variables do: a typo must not pass unnoticed */
+        fprintf(stderr,
+                "[qmar-compat] QMAR_COMPAT_DEVICE_COUNT=\"%.40s\" is not an integer in 1..%d: "
+                "using %d devices\n",
+                v, MAX_DEVICE_COUNT, DEFAULT_DEVICE_COUNT);
 }
 
 int qc_device_count(void)
@@ -56,12 +62,25 @@ static int is_default_context(const void *c)
     return p >= base && p - base < sizeof default_contexts && (p - base) % sizeof(qc_context) == 0;
 }
 
+/* The device of a live context (a default context is its own object): 1, or 0 if not live. */
+static int context_device(const void *handle, int32_t *device)
+{
+    qc_context c;
+    if (is_default_context(handle))
+        c = *(const qc_context *)handle;
+    else if (qc_reg_read(handle, QC_CONTEXT, &c, sizeof c) != sizeof c)
+        return 0;
+    *device = c.device;
+    return 1;
+}
+
 /* The calling thread's device: from its live context, else from aclrtSetDevice; -1 if none. */
 int32_t qc_current_device(void)
 {
     if (tl_context != NULL) {
-        if (is_default_context(tl_context) || qc_reg_has(tl_context, QC_CONTEXT))
-            return tl_context->device;
+        int32_t d;
+        if (context_device(tl_context, &d))
+            return d;
         tl_context = NULL; /* destroyed by another thread: no current context any more */
         tl_device = -1;
     }
@@ -196,15 +215,17 @@ aclError aclrtCreateContext(aclrtContext *context, int32_t deviceId)
     if (!valid_device(deviceId))
         return qc_fail(ACL_ERROR_RT_INVALID_DEVICEID, "aclrtCreateContext",
                        "device %d is not in 0..%d", (int)deviceId, qc_device_count() - 1);
-    qc_context *c = malloc(sizeof *c);
-    if (c == NULL || qc_reg_add(c, QC_CONTEXT, 0) != 0) {
+    qc_context *c = qc_malloc(sizeof *c);
+    const void *handle = NULL;
+    if (c != NULL)
+        c->device = deviceId;
+    if (c == NULL || qc_reg_add_handle(c, sizeof *c, QC_CONTEXT, &handle) != 0) {
         free(c);
         return qc_fail(ACL_ERROR_RT_MEMORY_ALLOCATION, "aclrtCreateContext", "out of memory");
     }
-    c->device = deviceId;
-    tl_context = c;
+    tl_context = (aclrtContext)(uintptr_t)handle;
     tl_device = deviceId;
-    *context = c;
+    *context = tl_context;
     return ACL_SUCCESS;
 }
 
@@ -212,7 +233,8 @@ aclError aclrtDestroyContext(aclrtContext context)
 {
     if (context == NULL)
         return qc_fail(ACL_ERROR_INVALID_PARAM, "aclrtDestroyContext", "context is NULL");
-    if (!qc_reg_take(context, QC_CONTEXT, NULL))
+    qc_context *c = qc_reg_take_obj(context, QC_CONTEXT);
+    if (c == NULL)
         return qc_fail(ACL_ERROR_INVALID_PARAM, "aclrtDestroyContext",
                        "%p is not a live context (a default context, destroyed, or foreign)",
                        context);
@@ -220,7 +242,7 @@ aclError aclrtDestroyContext(aclrtContext context)
         tl_context = NULL;
         tl_device = -1;
     }
-    free(context);
+    free(c);
     return ACL_SUCCESS;
 }
 
@@ -229,11 +251,12 @@ aclError aclrtSetCurrentContext(aclrtContext context)
     if (context == NULL)
         return qc_fail(ACL_ERROR_INVALID_PARAM, "aclrtSetCurrentContext", "context is NULL");
     qc_device_count();
-    if (!is_default_context(context) && !qc_reg_has(context, QC_CONTEXT))
+    int32_t d;
+    if (!context_device(context, &d))
         return qc_fail(ACL_ERROR_INVALID_PARAM, "aclrtSetCurrentContext",
                        "%p is not a live context", context);
     tl_context = context;
-    tl_device = tl_context->device;
+    tl_device = d;
     return ACL_SUCCESS;
 }
 
@@ -245,7 +268,7 @@ aclError aclrtGetCurrentContext(aclrtContext *context)
     if (d < 0)
         return qc_fail(ACL_ERROR_RT_CONTEXT_NULL, "aclrtGetCurrentContext",
                        "no current context on this thread");
-    *context = tl_context != NULL ? (aclrtContext)tl_context : (aclrtContext)&default_contexts[d];
+    *context = tl_context != NULL ? tl_context : (aclrtContext)&default_contexts[d];
     return ACL_SUCCESS;
 }
 
@@ -264,13 +287,15 @@ static aclError create_stream(aclrtStream *stream, const char *api)
     if (d < 0)
         return qc_fail(ACL_ERROR_RT_CONTEXT_NULL, api,
                        "no current device or context on this thread (aclrtSetDevice first)");
-    qc_stream *s = malloc(sizeof *s);
-    if (s == NULL || qc_reg_add(s, QC_STREAM, 0) != 0) {
+    qc_stream *s = qc_malloc(sizeof *s);
+    const void *handle = NULL;
+    if (s != NULL)
+        s->device = d;
+    if (s == NULL || qc_reg_add_handle(s, sizeof *s, QC_STREAM, &handle) != 0) {
         free(s);
         return qc_fail(ACL_ERROR_RT_MEMORY_ALLOCATION, api, "out of memory");
     }
-    s->device = d;
-    *stream = s;
+    *stream = (aclrtStream)(uintptr_t)handle;
     return ACL_SUCCESS;
 }
 
@@ -290,10 +315,11 @@ aclError aclrtDestroyStream(aclrtStream stream)
 {
     if (stream == NULL)
         return qc_fail(ACL_ERROR_INVALID_PARAM, "aclrtDestroyStream", "stream is NULL");
-    if (!qc_reg_take(stream, QC_STREAM, NULL))
+    qc_stream *s = qc_reg_take_obj(stream, QC_STREAM);
+    if (s == NULL)
         return qc_fail(ACL_ERROR_INVALID_PARAM, "aclrtDestroyStream",
                        "%p is not a live stream", stream);
-    free(stream);
+    free(s);
     return ACL_SUCCESS;
 }
 

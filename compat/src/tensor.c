@@ -1,4 +1,5 @@
-/* aclTensor and aclIntArray: recorded as given (the operators validate), registered while alive.
+/* aclTensor and aclIntArray: recorded as given (the operators validate), registered while alive
+ * under handles that are never reused (registry.c).
  * The array-returning getters are in getters.cpp (they allocate with new[], as CANN's do). */
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +32,8 @@ aclTensor *aclCreateTensor(const int64_t *viewDims, uint64_t viewDimsNum, aclDat
                 viewDims == NULL && viewDimsNum > 0 ? "viewDims" : "storageDims");
         return NULL;
     }
-    aclTensor *t = calloc(1, sizeof *t);
-    if (t == NULL || qc_reg_add(t, QC_TENSOR, 0) != 0) {
-        free(t);
+    aclTensor *t = qc_calloc(1, sizeof *t);
+    if (t == NULL) {
         qc_fail(ACLNN_ERR_INNER, "aclCreateTensor", "out of memory");
         return NULL;
     }
@@ -58,18 +58,30 @@ aclTensor *aclCreateTensor(const int64_t *viewDims, uint64_t viewDimsNum, aclDat
     if (storageDimsNum > 0)
         memcpy(t->storage, storageDims, storageDimsNum * sizeof *storageDims);
     t->data = tensorData;
-    return t;
+    const void *handle;
+    if (qc_reg_add_handle(t, sizeof *t, QC_TENSOR, &handle) != 0) {
+        free(t);
+        qc_fail(ACLNN_ERR_INNER, "aclCreateTensor", "out of memory (registry)");
+        return NULL;
+    }
+    return (aclTensor *)(uintptr_t)handle;
+}
+
+int qc_tensor_read(const aclTensor *handle, aclTensor *copy)
+{
+    return qc_reg_read(handle, QC_TENSOR, copy, sizeof *copy) == sizeof *copy;
 }
 
 aclnnStatus aclDestroyTensor(const aclTensor *tensor)
 {
     if (tensor == NULL)
         return ACLNN_SUCCESS; /* like free(NULL) */
-    if (!qc_reg_take(tensor, QC_TENSOR, NULL))
+    aclTensor *t = qc_reg_take_obj(tensor, QC_TENSOR);
+    if (t == NULL)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, "aclDestroyTensor",
                        "%p is not a live aclTensor (destroyed twice, or foreign)",
                        (const void *)tensor);
-    free((void *)(uintptr_t)tensor);
+    free(t);
     return ACLNN_SUCCESS;
 }
 
@@ -85,73 +97,81 @@ aclIntArray *aclCreateIntArray(const int64_t *value, uint64_t size)
                 (unsigned long long)size);
         return NULL;
     }
-    aclIntArray *a = calloc(1, sizeof *a);
-    int64_t *v = size > 0 ? malloc((size_t)size * sizeof *v) : NULL;
-    if (a == NULL || (size > 0 && v == NULL) || qc_reg_add(a, QC_INT_ARRAY, 0) != 0) {
+    size_t bytes = sizeof(aclIntArray) + (size_t)size * sizeof(int64_t);
+    aclIntArray *a = qc_malloc(bytes);
+    const void *handle = NULL;
+    if (a != NULL) {
+        a->size = size;
+        if (size > 0)
+            memcpy(a->values, value, (size_t)size * sizeof *value);
+    }
+    if (a == NULL || qc_reg_add_handle(a, bytes, QC_INT_ARRAY, &handle) != 0) {
         free(a);
-        free(v);
         qc_fail(ACLNN_ERR_INNER, "aclCreateIntArray", "out of memory");
         return NULL;
     }
-    if (size > 0)
-        memcpy(v, value, (size_t)size * sizeof *v);
-    a->size = size;
-    a->values = v;
-    return a;
+    return (aclIntArray *)(uintptr_t)handle;
 }
 
 aclnnStatus aclDestroyIntArray(const aclIntArray *array)
 {
     if (array == NULL)
         return ACLNN_SUCCESS;
-    if (!qc_reg_take(array, QC_INT_ARRAY, NULL))
+    aclIntArray *a = qc_reg_take_obj(array, QC_INT_ARRAY);
+    if (a == NULL)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, "aclDestroyIntArray",
                        "%p is not a live aclIntArray", (const void *)array);
-    free(array->values);
-    free((void *)(uintptr_t)array);
+    free(a);
     return ACLNN_SUCCESS;
 }
 
-/* 161001 for NULL, 161002 for a handle that is not a live tensor, else 0. */
-static aclnnStatus check_tensor(const aclTensor *t, const void *out, const char *api)
+/* A copy of the tensor behind a handle in *t: 0, or 161001 (NULL) or 161002 (not a live
+ * tensor). */
+static aclnnStatus live_tensor(const aclTensor *tensor, const void *out, aclTensor *t,
+                               const char *api)
 {
-    if (t == NULL || out == NULL)
-        return qc_fail(ACLNN_ERR_PARAM_NULLPTR, api, "%s is NULL", t == NULL ? "tensor" : "output");
-    if (!qc_reg_has(t, QC_TENSOR))
+    if (tensor == NULL || out == NULL)
+        return qc_fail(ACLNN_ERR_PARAM_NULLPTR, api, "%s is NULL",
+                       tensor == NULL ? "tensor" : "output");
+    if (!qc_tensor_read(tensor, t))
         return qc_fail(ACLNN_ERR_PARAM_INVALID, api, "%p is not a live aclTensor",
-                       (const void *)t);
+                       (const void *)tensor);
     return ACLNN_SUCCESS;
 }
 
 aclnnStatus aclGetViewOffset(const aclTensor *tensor, int64_t *offset)
 {
-    aclnnStatus s = check_tensor(tensor, offset, "aclGetViewOffset");
+    aclTensor t;
+    aclnnStatus s = live_tensor(tensor, offset, &t, "aclGetViewOffset");
     if (s == ACLNN_SUCCESS)
-        *offset = tensor->offset;
+        *offset = t.offset;
     return s;
 }
 
 aclnnStatus aclGetFormat(const aclTensor *tensor, aclFormat *format)
 {
-    aclnnStatus s = check_tensor(tensor, format, "aclGetFormat");
+    aclTensor t;
+    aclnnStatus s = live_tensor(tensor, format, &t, "aclGetFormat");
     if (s == ACLNN_SUCCESS)
-        *format = (aclFormat)tensor->format;
+        *format = (aclFormat)t.format;
     return s;
 }
 
 aclnnStatus aclGetDataType(const aclTensor *tensor, aclDataType *dataType)
 {
-    aclnnStatus s = check_tensor(tensor, dataType, "aclGetDataType");
+    aclTensor t;
+    aclnnStatus s = live_tensor(tensor, dataType, &t, "aclGetDataType");
     if (s == ACLNN_SUCCESS)
-        *dataType = (aclDataType)tensor->dtype;
+        *dataType = (aclDataType)t.dtype;
     return s;
 }
 
 aclnnStatus aclGetRawTensorAddr(const aclTensor *tensor, void **addr)
 {
-    aclnnStatus s = check_tensor(tensor, addr, "aclGetRawTensorAddr");
+    aclTensor t;
+    aclnnStatus s = live_tensor(tensor, addr, &t, "aclGetRawTensorAddr");
     if (s == ACLNN_SUCCESS)
-        *addr = tensor->data;
+        *addr = t.data;
     return s;
 }
 
@@ -160,10 +180,11 @@ aclnnStatus aclGetIntArraySize(const aclIntArray *array, uint64_t *size)
     if (array == NULL || size == NULL)
         return qc_fail(ACLNN_ERR_PARAM_NULLPTR, "aclGetIntArraySize", "%s is NULL",
                        array == NULL ? "array" : "size");
-    if (!qc_reg_has(array, QC_INT_ARRAY))
+    aclIntArray a;
+    if (qc_reg_read(array, QC_INT_ARRAY, &a, sizeof a) != sizeof a)
         return qc_fail(ACLNN_ERR_PARAM_INVALID, "aclGetIntArraySize",
                        "%p is not a live aclIntArray", (const void *)array);
-    *size = array->size;
+    *size = a.size;
     return ACLNN_SUCCESS;
 }
 

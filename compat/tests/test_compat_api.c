@@ -767,6 +767,15 @@ static void test_operator_errors(void)
     CHECK_EQ_I64(aclnnQuantMatmulAllReduceV3(ws, wss, ex, (aclrtStream)&wss),
                  ACLNN_ERR_PARAM_INVALID); /* not a stream; the executor is consumed */
     CHECK_EQ_I64(aclDestroyAclOpExecutor(ex), ACLNN_ERR_PARAM_INVALID);
+    /* Those failed runs broke the group (README: a failed run leaves its communicator broken). */
+    CHECK_EQ_I64(aclnnQuantMatmulAllReduceV3GetWorkspaceSize(x1, x2, NULL, NULL, dq, NULL, NULL,
+                                                             NULL, group, "sum", 0, 1, out, &wss,
+                                                             &ex),
+                 ACLNN_SUCCESS);
+    CHECK_EQ_I64(aclnnQuantMatmulAllReduceV3(ws, wss, ex, NULL), ACLNN_ERR_RUNTIME_ERROR);
+    CHECK_EQ_I64(HcclCommDestroy(comm), HCCL_SUCCESS);
+    CHECK_EQ_I64(HcclCommInitAll(1, &dev, &comm), HCCL_SUCCESS);
+    HcclGetCommName(comm, group);
     CHECK_EQ_I64(aclnnQuantMatmulAllReduceV3GetWorkspaceSize(x1, x2, NULL, NULL, dq, NULL, NULL,
                                                              NULL, group, "sum", 0, 1, out, &wss,
                                                              &ex),
