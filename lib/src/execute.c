@@ -183,11 +183,13 @@ static qmar_status scratch_alloc(const qmar_executor *e, scratch *s)
     return QMAR_SUCCESS;
 }
 
-qmar_status qmar__execute(qmar_executor *e, void *workspace)
+qmar_status qmar__execute(qmar_executor *e, void *workspace, qmar_status local)
 {
     const qmar__facts *f = &e->facts;
     scratch s = {0};
-    qmar_status st = qmar__agree(e, scratch_alloc(e, &s));
+    if (local == QMAR_SUCCESS)
+        local = scratch_alloc(e, &s);
+    qmar_status st = qmar__agree(e, local);
     if (st == QMAR_SUCCESS) {
         uint64_t cells = (uint64_t)(f->m * f->n);
         block_io io = {.e = e, .ratio = s.ratio, .e_rows = workspace,
@@ -202,6 +204,8 @@ qmar_status qmar__execute(qmar_executor *e, void *workspace)
                 s.ratio[j] = qmar__y_to_f32(s1[j], f->y) / qmar__y_to_f32(s2[j], f->y);
         }
         st = compute_and_communicate(&s, &io);
+        if (st != QMAR_SUCCESS) /* a collective failed: its peers must not wait (api.md) */
+            e->comm->ops->revoke(e->comm);
     }
     qmar__compute_free(&s.compute);
     free(s.ratio);

@@ -33,30 +33,68 @@ static struct timespec deadline_after(int64_t ms)
     return t;
 }
 
+/* Caller holds g->lock: whether a rank other than me may be reading posted buffers. */
+static int peers_reading(const qmar__inproc_group *g, int32_t me)
+{
+    int busy = 0;
+    for (int32_t r = 0; r < g->size; r++)
+        busy |= r != me && g->reading[r];
+    return busy;
+}
+
+/* Caller holds g->lock: breaks the group, waking every waiting rank with the error. */
+static void break_locked(qmar__inproc_group *g)
+{
+    g->broken = 1;
+    pthread_cond_broadcast(&g->changed);
+}
+
+/* Cleanup handler of the waits (spec/api.md "Cancellation and fork"): Run makes itself no
+ * cancellation point, but should a wait ever be cancelled, the rank leaves its group consistent:
+ * it reads nothing any more, the group is broken (its peers fail at once instead of waiting for
+ * a rank that is gone) and the lock is released. */
+static void abandon_wait(void *arg)
+{
+    const qmar_comm *comm = arg;
+    qmar__inproc_group *g = group_of(comm);
+    g->reading[comm->rank] = 0;
+    break_locked(g);
+    pthread_mutex_unlock(&g->lock);
+}
+
 /* Caller holds g->lock: waits until no other rank is reading posted buffers. Readers only copy
  * (bounded work) before they arrive at their next barrier, so this wait always ends. */
-static void wait_for_readers(qmar__inproc_group *g, int32_t me)
+static void wait_for_readers(qmar_comm *comm)
 {
-    for (;;) {
-        int busy = 0;
-        for (int32_t r = 0; r < g->size; r++)
-            busy |= r != me && g->reading[r];
-        if (!busy)
-            return;
+    qmar__inproc_group *g = group_of(comm);
+    pthread_cleanup_push(abandon_wait, comm);
+    while (peers_reading(g, comm->rank))
         pthread_cond_wait(&g->changed, &g->lock);
-    }
+    pthread_cleanup_pop(0);
 }
 
 /* Waits until every rank has arrived, or the endpoint's timeout passes (the group then breaks,
- * waking every waiting rank with the error). */
+ * waking every waiting rank with the error). A rank that fails this step (qmar__fault_step)
+ * breaks the group too, so its peers fail at once instead of at their timeout. */
 static qmar_status barrier(qmar_comm *comm)
 {
     qmar__inproc_group *g = group_of(comm);
-    struct timespec deadline = deadline_after(comm->timeout_ms);
     pthread_mutex_lock(&g->lock);
     g->reading[comm->rank] = 0; /* arriving: done with the peers' buffers */
     pthread_cond_broadcast(&g->changed);
+    pthread_mutex_unlock(&g->lock);
+    /* after clearing `reading`: a rank stopped here must not hold its failing peers back */
+    qmar_status fault = qmar__fault_step(comm->rank, comm->timeout_ms, "in-process barrier");
+    struct timespec deadline = deadline_after(comm->timeout_ms);
+    pthread_mutex_lock(&g->lock);
+    if (fault != QMAR_SUCCESS) {
+        break_locked(g);
+        wait_for_readers(comm);
+        pthread_mutex_unlock(&g->lock);
+        return fault; /* its reason was recorded by qmar__fault_step */
+    }
     uint64_t gen = g->generation;
+    int timed_out = 0;
     if (!g->broken && ++g->arrived == g->size) {
         g->arrived = 0;
         g->generation++;
@@ -66,19 +104,28 @@ static qmar_status barrier(qmar_comm *comm)
             g->reading[r] = 1;
         pthread_cond_broadcast(&g->changed);
     }
+    pthread_cleanup_push(abandon_wait, comm);
     while (!g->broken && g->generation == gen) {
         if (pthread_cond_timedwait(&g->changed, &g->lock, &deadline) == ETIMEDOUT &&
-            g->generation == gen) {
-            g->broken = 1;
-            pthread_cond_broadcast(&g->changed);
+            g->generation == gen && !g->broken) {
+            timed_out = 1;
+            break_locked(g);
         }
     }
+    pthread_cleanup_pop(0);
     int ok = g->generation != gen;
-    if (!ok)
-        wait_for_readers(g, comm->rank);
+    if (!ok) {
+        g->arrived = 0; /* the group is broken: nobody counts arrivals any more */
+        wait_for_readers(comm);
+    }
     pthread_mutex_unlock(&g->lock);
     if (ok)
         return QMAR_SUCCESS;
+    if (!timed_out)
+        return qmar__fail(QMAR_ERR_RUNTIME,
+                          "collective: rank %d: its group of %d ranks is broken (a peer failed, "
+                          "timed out or revoked it; destroy the group and create a new one)",
+                          (int)comm->rank, (int)comm->size);
     return qmar__fail(QMAR_ERR_RUNTIME,
                       "collective: rank %d waited %lld ms for its peers (group of %d ranks is now "
                       "broken; destroy it and create a new one)",
@@ -170,8 +217,7 @@ static void inproc_revoke(qmar_comm *comm)
 {
     qmar__inproc_group *g = group_of(comm);
     pthread_mutex_lock(&g->lock);
-    g->broken = 1;
-    pthread_cond_broadcast(&g->changed);
+    break_locked(g);
     pthread_mutex_unlock(&g->lock);
 }
 
