@@ -1,5 +1,6 @@
 /* The agreement step of Run: one small all-gather of a header describing the call, then (case 3)
  * one all-gather of the comm scales, compared bit for bit with rank 0's. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,6 +89,9 @@ qmar_status qmar__agree(const qmar_executor *e, qmar_status local)
     if (local == QMAR_SUCCESS && scales && buf == NULL)
         local = qmar__fail(QMAR_ERR_INNER, "run: out of memory for the comm scales");
     make_header(e, local, mine);
+    char why[256] = ""; /* a local failure's reason outlives the exchange's own */
+    if (local != QMAR_SUCCESS)
+        snprintf(why, sizeof why, "%s", qmar_last_error());
     qmar_status st;
     if (all == NULL) {
         /* Without room for the peers' headers this rank cannot take part: it breaks the group
@@ -100,9 +104,9 @@ qmar_status qmar__agree(const qmar_executor *e, qmar_status local)
         st = check_headers(e, all, local);
     } else {
         e->comm->ops->revoke(e->comm); /* a collective that failed: no peer may wait for us */
-        if (local != QMAR_SUCCESS)
-            st = local;
     }
+    if (local != QMAR_SUCCESS)
+        st = qmar__fail(local, "%s", why);
     if (st == QMAR_SUCCESS && scales)
         st = check_comm_scales(e, buf);
     free(all);

@@ -322,7 +322,7 @@ qmar_status qmar_comm_init_all(int32_t nranks, qmar_comm **comms)
             unwind(comms, r, g);
             return st;
         }
-        comms[r] = c;
+        comms[r] = qmar__comm_handle(c);
     }
     return QMAR_SUCCESS;
 }
