@@ -1,6 +1,7 @@
 /* A rank that fails inside Run never leaves its peers waiting, and never lets one Run end in
  * SUCCESS on one rank and an error on another (spec/api.md "One outcome"). In-process backend. */
 #define _GNU_SOURCE /* pthread_timedjoin_np */
+#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,10 +199,59 @@ static void test_cancelled_rank(void)
     harness_free(w);
 }
 
+/* Threads of this process (Linux: /proc/self/task). */
+static int thread_count(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    int n = 0;
+    if (d == NULL)
+        return -1;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* The overlap worker is the endpoint's and lives across Runs: two Runs in a row on one group
+ * take the threaded path and are both bit-exact; an executor planned on a destroyed endpoint
+ * still runs, and the worker goes with the endpoint's last reference (LeakSanitizer). */
+static void test_worker_kept_across_runs(void)
+{
+    setenv("QMAR_OVERLAP", "1", 1);
+    const int32_t ranks = 2;
+    scenario sc = {.ranks = ranks, .op_case = 1, .y = QMAR_BF16, .b = 2, .s = 150, .k = 256,
+                   .n = 136, .x2_layout = MODEL_X2_ND, .bias = 1, .x3 = X3_SEPARATE,
+                   .scale_shape = SCALE_N, .seed = 5};
+    harness_world *w = harness_build(&sc, -1);
+    qmar_comm *comms[QMAR_COMM_MAX_RANKS];
+    CHECK(w != NULL && make_group(ranks, LONG_TIMEOUT_MS, comms));
+    if (w == NULL)
+        return;
+    harness_model(w);
+    for (int round = 0; round < 3; round++) {
+        for (int32_t r = 0; r < ranks; r++)
+            harness_reset_output(w, r);
+        group_result res;
+        group_run(w, comms, NULL, 0, 0, &res);
+        for (int32_t r = 0; r < ranks; r++) {
+            CHECK_EQ_I64(res.status[r], QMAR_SUCCESS);
+            CHECK_EQ_I64(harness_wrong(w, r), 0);
+            CHECK(harness_guards_intact(w, r));
+        }
+        /* the rank threads have ended; each endpoint's worker waits for the next Run */
+        CHECK_EQ_I64(thread_count(), 1 + ranks);
+    }
+    destroy_group(ranks, comms);
+    CHECK_EQ_I64(thread_count(), 1); /* the workers went with their endpoints */
+    harness_free(w);
+    unsetenv("QMAR_OVERLAP");
+}
+
 int main(void)
 {
     test_local_failure_is_prompt();
     test_late_rank();
     test_cancelled_rank();
+    test_worker_kept_across_runs();
     return check_summary();
 }

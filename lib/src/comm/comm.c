@@ -9,6 +9,7 @@
 
 #include "../error.h"
 #include "../handle.h"
+#include "../worker.h"
 #include "comm.h"
 
 /* Live endpoints by name. A fixed table keeps lookups simple; 4096 endpoints is far more than
@@ -95,6 +96,7 @@ void qmar__comm_release(qmar_comm *comm)
     }
     qmar__handles_unlock();
     if (last) {
+        qmar__worker_free(comm->worker);
         if (comm->ops != NULL && comm->ops->release != NULL)
             comm->ops->release(comm);
         free(comm);

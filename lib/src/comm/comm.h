@@ -54,6 +54,7 @@ struct qmar_comm {
     const qmar__backend_ops *ops;
     void *backend;     /* backend's per-endpoint state */
     qmar_comm *handle; /* what the caller holds (handle.h); set by qmar__comm_register */
+    struct qmar__worker *worker; /* Run's helper thread (worker.h), made on first use */
 };
 
 /* Timeout for new endpoints: QMAR_COMM_TIMEOUT_MS if it is a positive integer, else the default. */
