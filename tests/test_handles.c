@@ -44,30 +44,42 @@ static void check_dead_endpoint(qmar_comm *dead)
 
 static void test_endpoint_misuse(void)
 {
-    qmar_comm *a[2], *b[2];
+    scenario sc = one_rank();
+    harness_world *w = harness_build(&sc, -1);
+    CHECK(w != NULL);
+    if (w == NULL)
+        return;
+    harness_model(w);
+    qmar_comm *a[2], *b[1];
     CHECK_EQ_I64(qmar_comm_init_all(2, a), QMAR_SUCCESS);
     CHECK_EQ_I64(qmar_comm_destroy(a[0]), QMAR_SUCCESS);
     check_dead_endpoint(a[0]); /* double destroy */
     CHECK_EQ_I64(qmar_comm_destroy(a[1]), QMAR_SUCCESS);
-    /* New groups reuse the freed memory; the stale handles must never reach them. */
+    /* New groups reuse the freed memory; the stale handles must never reach them: the new
+     * endpoint keeps its rank, its name, and its name still resolves for planning. */
     for (int round = 0; round < 50; round++) {
-        CHECK_EQ_I64(qmar_comm_init_all(2, b), QMAR_SUCCESS);
+        CHECK_EQ_I64(qmar_comm_init_all(1, b), QMAR_SUCCESS);
         check_dead_endpoint(a[0]);
         check_dead_endpoint(a[1]);
         int32_t rank = -1;
-        CHECK_EQ_I64(qmar_comm_rank(b[1], &rank), QMAR_SUCCESS);
-        CHECK_EQ_I64(rank, 1);
+        CHECK_EQ_I64(qmar_comm_rank(b[0], &rank), QMAR_SUCCESS);
+        CHECK_EQ_I64(rank, 0);
         char name[QMAR_GROUP_NAME_MAX];
         CHECK_EQ_I64(qmar_comm_get_name(b[0], name), QMAR_SUCCESS);
-        CHECK(strstr(name, "-r0") != NULL);
+        uint64_t ws = 0;
+        qmar_executor *e = NULL;
+        CHECK_EQ_I64(harness_plan_rank(w, 0, name, &ws, &e), QMAR_SUCCESS);
+        harness_reset_output(w, 0);
+        CHECK_EQ_I64(run_planned(e, ws), QMAR_SUCCESS);
+        CHECK_EQ_I64(harness_wrong(w, 0), 0);
         CHECK_EQ_I64(qmar_comm_destroy(b[0]), QMAR_SUCCESS);
-        CHECK_EQ_I64(qmar_comm_destroy(b[1]), QMAR_SUCCESS);
     }
     /* Foreign values: an address the library never handed out, an odd integer, the wrong kind. */
     long local = 0;
     check_dead_endpoint((qmar_comm *)&local);
     check_dead_endpoint((qmar_comm *)(uintptr_t)0x12345);
     CHECK_EQ_I64(qmar_comm_destroy(NULL), QMAR_ERR_PARAM_NULLPTR);
+    harness_free(w);
 }
 
 static void test_executor_misuse(void)
@@ -101,6 +113,7 @@ static void test_executor_misuse(void)
     CHECK(reason_says("not a live executor"));
     for (int round = 0; round < 20; round++) {
         CHECK_EQ_I64(harness_plan_rank(w, 0, group, &ws, &e2), QMAR_SUCCESS);
+        CHECK_EQ_I64(qmar_comm_destroy((qmar_comm *)e2), QMAR_ERR_PARAM_INVALID); /* wrong kind */
         qmar_executor_destroy(e1);
         CHECK_EQ_I64(run_planned(e1, ws), QMAR_ERR_PARAM_INVALID);
         harness_reset_output(w, 0);
