@@ -4,7 +4,6 @@
  * outcome, so no rank reports SUCCESS for a Run another rank failed (spec/api.md "One outcome"). */
 #include <pthread.h>
 #include <stddef.h>
-
 #include <stdlib.h>
 
 #include "error.h"
