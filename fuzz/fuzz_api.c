@@ -435,18 +435,17 @@ static void *spin(void *arg)
 static void run_set(world *w, int g, const int *idx, const int *ws_mode, int n, int spinners)
 {
     group *gr = &w->groups[g];
-    int runners = 0, same = 1;
-    for (int i = 0; i < n; i++)
-        if (!ws_wrong(ws_mode[i])) {
-            runners++;
-            same &= w->execs[idx[i]].shape == w->execs[idx[0]].shape;
-        }
+    /* A rank with a wrong workspace still takes part in the agreement (spec/api.md "One
+     * outcome"): it returns 161002, and every other rank 361001 at once. */
+    int runners = n, same = 1, wrong = 0;
+    for (int i = 0; i < n; i++) {
+        wrong += ws_wrong(ws_mode[i]);
+        same &= w->execs[idx[i]].shape == w->execs[idx[0]].shape;
+    }
     int complete = runners == gr->size, tolerant = 0;
     /* A run that must time out waits each runner's timeout: make it short, or skip the op. */
     for (int i = 0; i < n; i++) {
         endpoint *e = ep_at(w, g, w->execs[idx[i]].r);
-        if (ws_wrong(ws_mode[i]))
-            continue;
         tolerant |= e->timeout_ms < TOLERANT_MS;
         if (complete || gr->broken == BROKEN_YES || e->timeout_ms <= SLOW_LIMIT_MS)
             continue;
@@ -457,7 +456,7 @@ static void run_set(world *w, int g, const int *idx, const int *ws_mode, int n, 
         e->timeout_ms = SHORT_TIMEOUT_MS;
     }
     /* What the runners must return if the group is healthy. */
-    qmar_status healthy = complete && same ? QMAR_SUCCESS : QMAR_ERR_RUNTIME;
+    qmar_status healthy = complete && same && wrong == 0 ? QMAR_SUCCESS : QMAR_ERR_RUNTIME;
     job jobs[64];
     pthread_t th[64], spin_th[8];
     atomic_store(&spinning, 1);

@@ -105,6 +105,8 @@ static int8_t gen_i8(source *st, int mode)
     return (int8_t)(r & 0xFF);
 }
 
+#define GUARD_BYTE 0xA5
+
 /* ---- one rank's buffers -------------------------------------------------------------------- */
 
 typedef struct rank_data {
@@ -113,6 +115,7 @@ typedef struct rank_data {
     void *dequant;      /* n elements: words, fp32 or bf16 per case */
     uint32_t *pertoken;
     uint16_t *x3, *out, *model_out, *s1;
+    unsigned char *out_block; /* out, with HARNESS_GUARD bytes of GUARD_BYTE on each side */
     qmar_tensor *t[9];
 } rank_data;
 
@@ -212,7 +215,12 @@ static int rank_alloc(rank_data *d, int64_t m, int64_t k, int64_t n, int64_t x2_
     d->dequant = malloc((size_t)n * 8);
     d->pertoken = malloc((size_t)m * 4);
     d->x3 = malloc((size_t)(m * n) * 2);
-    d->out = malloc((size_t)(m * n) * 2);
+    d->out_block = malloc((size_t)(m * n) * 2 + 2 * HARNESS_GUARD);
+    d->out = d->out_block != NULL ? (uint16_t *)(d->out_block + HARNESS_GUARD) : NULL;
+    if (d->out_block != NULL) {
+        memset(d->out_block, GUARD_BYTE, HARNESS_GUARD);
+        memset(d->out_block + HARNESS_GUARD + (m * n) * 2, GUARD_BYTE, HARNESS_GUARD);
+    }
     d->model_out = malloc((size_t)(m * n) * 2);
     return d->x1 && d->x2_stored && d->x2_logical && d->bias && d->dequant && d->pertoken &&
            d->x3 && d->out && d->model_out;
@@ -229,7 +237,7 @@ static void rank_free(rank_data *d)
     free(d->dequant);
     free(d->pertoken);
     free(d->x3);
-    free(d->out);
+    free(d->out_block);
     free(d->model_out);
     free(d->s1);
 }
@@ -305,14 +313,20 @@ static double now_seconds(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-qmar_status harness_run_rank(harness_world *w, int32_t r, const char *group, double *seconds)
+qmar_status harness_plan_rank(harness_world *w, int32_t r, const char *group, uint64_t *ws_size,
+                              qmar_executor **ex)
 {
     qmar_tensor **t = w->rank[r].t;
+    return qmar_quant_matmul_all_reduce_v3_get_workspace_size(
+        t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], group, "sum", 0, 1, t[8], ws_size, ex);
+}
+
+qmar_status harness_run_rank(harness_world *w, int32_t r, const char *group, double *seconds)
+{
     uint64_t ws_size = 0;
     qmar_executor *ex = NULL;
     *seconds = 0;
-    qmar_status st = qmar_quant_matmul_all_reduce_v3_get_workspace_size(
-        t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], group, "sum", 0, 1, t[8], &ws_size, &ex);
+    qmar_status st = harness_plan_rank(w, r, group, &ws_size, &ex);
     if (st != QMAR_SUCCESS)
         return st;
     void *ws = malloc(ws_size ? ws_size : 1);
@@ -499,6 +513,16 @@ void harness_reset_output(harness_world *w, int32_t r)
 const uint16_t *harness_output(const harness_world *w, int32_t r)
 {
     return w->rank[r].out;
+}
+
+int harness_guards_intact(const harness_world *w, int32_t r)
+{
+    const unsigned char *b = w->rank[r].out_block;
+    size_t after = HARNESS_GUARD + (size_t)(w->m * w->sc.n) * 2;
+    for (size_t i = 0; i < HARNESS_GUARD; i++)
+        if (b[i] != GUARD_BYTE || b[after + i] != GUARD_BYTE)
+            return 0;
+    return 1;
 }
 
 int64_t harness_m(const harness_world *w)

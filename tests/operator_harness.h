@@ -51,6 +51,9 @@ typedef struct harness_world harness_world;
 /* Every rank's inputs and descriptors; rank r's data depend only on (seed, r). NULL if out of
  * memory. differ_rank as for harness_run. */
 harness_world *harness_build(const scenario *sc, int32_t differ_rank);
+/* Plans rank r's call on `group` (GetWorkspaceSize). */
+qmar_status harness_plan_rank(harness_world *w, int32_t r, const char *group, uint64_t *ws_size,
+                              qmar_executor **ex);
 /* Plans and runs rank r on `group`; returns the status of whichever step failed. */
 qmar_status harness_run_rank(harness_world *w, int32_t r, const char *group, double *seconds);
 /* The model's output for every rank (after the library ran: x3 may alias the output). */
@@ -61,6 +64,9 @@ const uint16_t *harness_output(const harness_world *w, int32_t r);
 /* Puts rank r's output back to its state before Run (it holds x3 when x3 aliases it). */
 void harness_reset_output(harness_world *w, int32_t r);
 int64_t harness_m(const harness_world *w);
+/* Each output sits between two guard zones of HARNESS_GUARD bytes; 1 if both are untouched. */
+#define HARNESS_GUARD 64
+int harness_guards_intact(const harness_world *w, int32_t r);
 void harness_free(harness_world *w);
 
 /* One line describing the scenario, for failure messages. */

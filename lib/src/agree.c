@@ -1,5 +1,6 @@
 /* The agreement step of Run: one small all-gather of a header describing the call, then (case 3)
  * one all-gather of the comm scales, compared bit for bit with rank 0's. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,6 +68,8 @@ static qmar_status check_comm_scales(const qmar_executor *e, char *buf)
         memcpy(mine + s * half, (const char *)t->data + t->offset * 2, half);
     }
     qmar_status st = e->comm->ops->allgather(e->comm, mine, 2 * half, all);
+    if (st != QMAR_SUCCESS)
+        e->comm->ops->revoke(e->comm);
     for (int32_t r = 1; st == QMAR_SUCCESS && r < size; r++)
         if (memcmp(all + (uint64_t)r * 2 * half, all, 2 * half) != 0)
             st = qmar__fail(QMAR_ERR_RUNTIME,
@@ -83,15 +86,27 @@ qmar_status qmar__agree(const qmar_executor *e, qmar_status local)
     uint64_t scales = e->facts.op_case == 3 ? (size + 1) * 4 * (uint64_t)e->facts.n : 0;
     int64_t *all = qmar__malloc(sizeof mine * size);
     char *buf = scales ? qmar__malloc(scales) : NULL;
-    if (local == QMAR_SUCCESS && (all == NULL || (scales && buf == NULL)))
-        local = qmar__fail(QMAR_ERR_INNER, "run: out of memory");
+    if (local == QMAR_SUCCESS && scales && buf == NULL)
+        local = qmar__fail(QMAR_ERR_INNER, "run: out of memory for the comm scales");
     make_header(e, local, mine);
-    qmar_status st = QMAR_ERR_INNER;
-    if (all != NULL) {
-        st = e->comm->ops->allgather(e->comm, mine, sizeof mine, all);
-        if (st == QMAR_SUCCESS)
-            st = check_headers(e, all, local);
+    char why[256] = ""; /* a local failure's reason outlives the exchange's own */
+    if (local != QMAR_SUCCESS)
+        snprintf(why, sizeof why, "%s", qmar_last_error());
+    qmar_status st;
+    if (all == NULL) {
+        /* Without room for the peers' headers this rank cannot take part: it breaks the group
+         * so that its peers fail at once (spec/api.md "One outcome"). */
+        e->comm->ops->revoke(e->comm);
+        st = local != QMAR_SUCCESS ? local
+                                   : qmar__fail(QMAR_ERR_INNER, "run: out of memory for the "
+                                                "agreement (the group is revoked)");
+    } else if ((st = e->comm->ops->allgather(e->comm, mine, sizeof mine, all)) == QMAR_SUCCESS) {
+        st = check_headers(e, all, local);
+    } else {
+        e->comm->ops->revoke(e->comm); /* a collective that failed: no peer may wait for us */
     }
+    if (local != QMAR_SUCCESS)
+        st = qmar__fail(local, "%s", why);
     if (st == QMAR_SUCCESS && scales)
         st = check_comm_scales(e, buf);
     free(all);

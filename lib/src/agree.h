@@ -4,8 +4,9 @@
 #define QMAR_SRC_AGREE_H
 #include "plan.h"
 
-/* local: this rank's own status so far (e.g. an allocation that failed). Returns SUCCESS only if
- * every rank is fine and agrees; otherwise local's status on a rank that failed locally and
- * QMAR_ERR_RUNTIME on the others. */
+/* local: this rank's own status so far (e.g. an allocation that failed, a short workspace).
+ * Returns SUCCESS only if every rank is fine and agrees; otherwise local's status on a rank that
+ * failed locally and QMAR_ERR_RUNTIME on the others. When an exchange itself fails (or this rank
+ * cannot take part in it), the group is revoked, so no peer waits for its timeout. */
 qmar_status qmar__agree(const qmar_executor *e, qmar_status local);
 #endif

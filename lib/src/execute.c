@@ -15,6 +15,7 @@
 #include "error.h"
 #include "fp.h"
 #include "plan.h"
+#include "worker.h"
 
 /* Per-Run buffers that are not part of the documented workspace. */
 typedef struct scratch {
@@ -84,7 +85,7 @@ typedef struct pipeline {
     int64_t rows_done; /* rows of e_rows computed so far (whole blocks) */
 } pipeline;
 
-static void *compute_blocks(void *arg)
+static void compute_blocks(void *arg)
 {
     pipeline *p = arg;
     for (int64_t row0 = 0; row0 < p->m; row0 += p->block) {
@@ -95,7 +96,6 @@ static void *compute_blocks(void *arg)
         pthread_cond_signal(&p->ready);
         pthread_mutex_unlock(&p->lock);
     }
-    return NULL;
 }
 
 static void wait_rows(pipeline *p, int64_t rows)
@@ -131,20 +131,21 @@ static qmar_status communicate_block(const block_io *io, int64_t row0, int64_t r
     return st;
 }
 
-/* Computes and communicates block by block; with more than one block, a worker thread computes
- * block b+1 while this thread (the one MPI may require) communicates block b. */
+/* Computes and communicates block by block; with more than one block, the endpoint's worker thread
+ * (worker.h, kept across Runs) computes block b+1 while this thread (the one MPI may require)
+ * communicates block b. */
 static qmar_status compute_and_communicate(const scratch *s, const block_io *io)
 {
     const qmar__facts *f = &io->e->facts;
     pipeline p = {.compute = &s->compute, .e_rows = io->e_rows, .m = f->m, .n = f->n,
                   .block = rows_per_block(f)};
-    pthread_t worker;
+    qmar_comm *comm = io->e->comm;
     int threaded = s->split && pthread_mutex_init(&p.lock, NULL) == 0;
     if (threaded && pthread_cond_init(&p.ready, NULL) != 0) {
         pthread_mutex_destroy(&p.lock);
         threaded = 0;
     }
-    if (threaded && pthread_create(&worker, NULL, compute_blocks, &p) != 0) {
+    if (threaded && qmar__worker_start(&comm->worker, compute_blocks, &p) != 0) {
         pthread_cond_destroy(&p.ready);
         pthread_mutex_destroy(&p.lock);
         threaded = 0;
@@ -159,7 +160,7 @@ static qmar_status compute_and_communicate(const scratch *s, const block_io *io)
         st = communicate_block(io, row0, rows);
     }
     if (threaded) { /* on failure the worker still finishes its (local) blocks */
-        pthread_join(worker, NULL);
+        qmar__worker_wait(comm->worker);
         pthread_cond_destroy(&p.ready);
         pthread_mutex_destroy(&p.lock);
     }
@@ -183,11 +184,13 @@ static qmar_status scratch_alloc(const qmar_executor *e, scratch *s)
     return QMAR_SUCCESS;
 }
 
-qmar_status qmar__execute(qmar_executor *e, void *workspace)
+qmar_status qmar__execute(qmar_executor *e, void *workspace, qmar_status local)
 {
     const qmar__facts *f = &e->facts;
     scratch s = {0};
-    qmar_status st = qmar__agree(e, scratch_alloc(e, &s));
+    if (local == QMAR_SUCCESS)
+        local = scratch_alloc(e, &s);
+    qmar_status st = qmar__agree(e, local);
     if (st == QMAR_SUCCESS) {
         uint64_t cells = (uint64_t)(f->m * f->n);
         block_io io = {.e = e, .ratio = s.ratio, .e_rows = workspace,
@@ -202,6 +205,8 @@ qmar_status qmar__execute(qmar_executor *e, void *workspace)
                 s.ratio[j] = qmar__y_to_f32(s1[j], f->y) / qmar__y_to_f32(s2[j], f->y);
         }
         st = compute_and_communicate(&s, &io);
+        if (st != QMAR_SUCCESS) /* a collective failed: its peers must not wait (api.md) */
+            e->comm->ops->revoke(e->comm);
     }
     qmar__compute_free(&s.compute);
     free(s.ratio);

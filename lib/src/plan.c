@@ -95,19 +95,13 @@ qmar_status qmar_quant_matmul_all_reduce_v3_get_workspace_size(
         resolve_group(group, &verdict, &comm) != QMAR_SUCCESS)
         return qmar__report(&verdict);
     qmar_executor *e = plan(&call, &facts, comm);
-    if (e == NULL) {
+    qmar_executor *handle = e != NULL ? qmar__executor_publish(e) : NULL;
+    if (handle == NULL) {
+        free(e);
         qmar__comm_release(comm);
         return qmar__fail(QMAR_ERR_INNER, "[P1] plan: out of memory");
     }
     *workspace_size = e->workspace_size;
-    *executor = e;
+    *executor = handle;
     return QMAR_SUCCESS;
-}
-
-void qmar_executor_destroy(qmar_executor *executor)
-{
-    if (executor == NULL)
-        return;
-    qmar__comm_release(executor->comm);
-    free(executor);
 }

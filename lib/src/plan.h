@@ -26,6 +26,11 @@ struct qmar_executor {
 */
 uint64_t qmar__workspace_size(const qmar__facts *f);
 
-/* Computes the planned call into its output; workspace has at least e->workspace_size bytes. */
-qmar_status qmar__execute(qmar_executor *e, void *workspace);
+/* The handle the caller gets for a new executor (handle.h), or NULL when out of memory. */
+qmar_executor *qmar__executor_publish(qmar_executor *e);
+
+/* Computes the planned call into its output; workspace has at least e->workspace_size bytes
+ * unless local (this rank's status so far) is an error: the rank then still takes part in the
+ * agreement, so that its peers fail at once (spec/api.md "One outcome"), and computes nothing. */
+qmar_status qmar__execute(qmar_executor *e, void *workspace, qmar_status local);
 #endif

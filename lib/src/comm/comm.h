@@ -53,13 +53,20 @@ struct qmar_comm {
     int32_t destroyed; /* the user called qmar_comm_destroy: no longer found by name */
     const qmar__backend_ops *ops;
     void *backend;     /* backend's per-endpoint state */
+    qmar_comm *handle; /* what the caller holds (handle.h); set by qmar__comm_register */
+    struct qmar__worker *worker; /* Run's helper thread (worker.h), made on first use */
 };
 
 /* Timeout for new endpoints: QMAR_COMM_TIMEOUT_MS if it is a positive integer, else the default. */
 int64_t qmar__comm_default_timeout_ms(void);
 
-/* Makes the endpoint findable by its name; its refs start at 1 (the user's handle). */
+/* Makes the endpoint findable by its name and gives it its handle; its refs start at 1 (the
+ * user's handle). */
 qmar_status qmar__comm_register(qmar_comm *comm);
+
+/* The handle to give the caller for a registered endpoint (a backend's init returns this, not the
+ * endpoint's address; an address still works, without the protection against reuse). */
+qmar_comm *qmar__comm_handle(const qmar_comm *comm);
 
 /* Finds the live endpoint named `name` and takes a reference on it; NULL if none. */
 qmar_comm *qmar__comm_acquire(const char *name);

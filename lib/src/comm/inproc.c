@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../fault.h"
 #include "../collective_math.h"
@@ -33,31 +34,135 @@ static struct timespec deadline_after(int64_t ms)
     return t;
 }
 
+/* Caller holds g->lock: whether a rank other than me may be reading posted buffers. */
+static int peers_reading(const qmar__inproc_group *g, int32_t me)
+{
+    int busy = 0;
+    for (int32_t r = 0; r < g->size; r++)
+        busy |= r != me && g->reading[r];
+    return busy;
+}
+
+/* Caller holds g->lock: breaks the group, waking every waiting rank with the error. */
+static void break_locked(qmar__inproc_group *g)
+{
+    g->broken = 1;
+    pthread_cond_broadcast(&g->changed);
+}
+
+/* Cleanup handler of the waits (spec/api.md "Cancellation and fork"): Run makes itself no
+ * cancellation point, but should a wait ever be cancelled, the rank leaves its group consistent:
+ * it reads nothing any more, the group is broken (its peers fail at once instead of waiting for
+ * a rank that is gone) and the lock is released. */
+static void abandon_wait(void *arg)
+{
+    const qmar_comm *comm = arg;
+    qmar__inproc_group *g = group_of(comm);
+    g->reading[comm->rank] = 0;
+    break_locked(g);
+    pthread_mutex_unlock(&g->lock);
+}
+
 /* Caller holds g->lock: waits until no other rank is reading posted buffers. Readers only copy
  * (bounded work) before they arrive at their next barrier, so this wait always ends. */
-static void wait_for_readers(qmar__inproc_group *g, int32_t me)
+static void wait_for_readers(qmar_comm *comm)
 {
-    for (;;) {
-        int busy = 0;
-        for (int32_t r = 0; r < g->size; r++)
-            busy |= r != me && g->reading[r];
-        if (!busy)
-            return;
+    qmar__inproc_group *g = group_of(comm);
+    pthread_cleanup_push(abandon_wait, comm);
+    while (peers_reading(g, comm->rank))
         pthread_cond_wait(&g->changed, &g->lock);
+    pthread_cleanup_pop(0);
+}
+
+/* How long a waiting rank polls before it sleeps on the condition variable: about what a sleep
+ * and a wake-up cost (a futex round trip, microseconds), so polling at most doubles the cost of
+ * a wait it could not shorten (the classic competitive bound). A duration, not a CPU count. */
+#define SPIN_NS 20000L
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* Without the lock: polls until the barrier of generation gen completes or the group breaks,
+ * for at most SPIN_NS; returns whether it did. */
+static int spin_briefly(const qmar__inproc_group *g, uint64_t gen)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (unsigned i = 1;; i++) {
+        if (atomic_load_explicit(&g->generation, memory_order_acquire) != gen ||
+            atomic_load_explicit(&g->broken, memory_order_acquire))
+            return 1;
+        cpu_relax();
+        if (i % 64 == 0) {
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) > SPIN_NS)
+                return 0;
+        }
     }
 }
 
+/* Caller holds g->lock, and has arrived at a barrier that is not complete: polls briefly before
+ * the caller sleeps, if that may pay. Only when every rank has a core (g->spin; else the poller
+ * takes the core of the very rank it waits for), and adaptively, as glibc's adaptive mutexes
+ * do: after a poll in vain (the peers were not running: the machine is busy) this rank sleeps
+ * at once for its next SPIN_BACKOFF waits. */
+#define SPIN_BACKOFF 64
+static void maybe_spin(qmar__inproc_group *g, int32_t me, uint64_t gen)
+{
+    if (!g->spin || g->broken)
+        return;
+    if (g->spin_skip[me] > 0) {
+        g->spin_skip[me]--;
+        return;
+    }
+    pthread_mutex_unlock(&g->lock);
+    int done = spin_briefly(g, gen);
+    pthread_mutex_lock(&g->lock);
+    if (!done)
+        g->spin_skip[me] = SPIN_BACKOFF;
+}
+
+/* The step's fault hook (fault.h), which may sleep (delay, stop): not while holding the lock.
+ * Compiled out of release builds, with the extra unlock. */
+static qmar_status fault_step(qmar_comm *comm, qmar__inproc_group *g)
+{
+#ifdef QMAR_FAULT_INJECTION
+    pthread_mutex_unlock(&g->lock);
+    qmar_status st = qmar__fault_step(comm->rank, comm->timeout_ms, "in-process barrier");
+    pthread_mutex_lock(&g->lock);
+    return st;
+#else
+    (void)g;
+    return qmar__fault_step(comm->rank, comm->timeout_ms, "in-process barrier");
+#endif
+}
+
 /* Waits until every rank has arrived, or the endpoint's timeout passes (the group then breaks,
- * waking every waiting rank with the error). */
+ * waking every waiting rank with the error). A rank that fails this step (qmar__fault_step)
+ * breaks the group too, so its peers fail at once instead of at their timeout. */
 static qmar_status barrier(qmar_comm *comm)
 {
     qmar__inproc_group *g = group_of(comm);
-    struct timespec deadline = deadline_after(comm->timeout_ms);
     pthread_mutex_lock(&g->lock);
     g->reading[comm->rank] = 0; /* arriving: done with the peers' buffers */
     pthread_cond_broadcast(&g->changed);
+    /* after clearing `reading`: a rank stopped here must not hold its failing peers back */
+    qmar_status fault = fault_step(comm, g);
+    struct timespec deadline = deadline_after(comm->timeout_ms);
+    if (fault != QMAR_SUCCESS) {
+        break_locked(g);
+        wait_for_readers(comm);
+        pthread_mutex_unlock(&g->lock);
+        return fault; /* its reason was recorded by qmar__fault_step */
+    }
     uint64_t gen = g->generation;
+    int timed_out = 0, last = 0;
     if (!g->broken && ++g->arrived == g->size) {
+        last = 1;
         g->arrived = 0;
         g->generation++;
         /* every rank may read from now on, even one that has not woken up yet: a peer that
@@ -66,19 +171,30 @@ static qmar_status barrier(qmar_comm *comm)
             g->reading[r] = 1;
         pthread_cond_broadcast(&g->changed);
     }
+    if (!last)
+        maybe_spin(g, comm->rank, gen);
+    pthread_cleanup_push(abandon_wait, comm);
     while (!g->broken && g->generation == gen) {
         if (pthread_cond_timedwait(&g->changed, &g->lock, &deadline) == ETIMEDOUT &&
-            g->generation == gen) {
-            g->broken = 1;
-            pthread_cond_broadcast(&g->changed);
+            g->generation == gen && !g->broken) {
+            timed_out = 1;
+            break_locked(g);
         }
     }
+    pthread_cleanup_pop(0);
     int ok = g->generation != gen;
-    if (!ok)
-        wait_for_readers(g, comm->rank);
+    if (!ok) {
+        g->arrived = 0; /* the group is broken: nobody counts arrivals any more */
+        wait_for_readers(comm);
+    }
     pthread_mutex_unlock(&g->lock);
     if (ok)
         return QMAR_SUCCESS;
+    if (!timed_out)
+        return qmar__fail(QMAR_ERR_RUNTIME,
+                          "collective: rank %d: its group of %d ranks is broken (a peer failed, "
+                          "timed out or revoked it; destroy the group and create a new one)",
+                          (int)comm->rank, (int)comm->size);
     return qmar__fail(QMAR_ERR_RUNTIME,
                       "collective: rank %d waited %lld ms for its peers (group of %d ranks is now "
                       "broken; destroy it and create a new one)",
@@ -170,8 +286,7 @@ static void inproc_revoke(qmar_comm *comm)
 {
     qmar__inproc_group *g = group_of(comm);
     pthread_mutex_lock(&g->lock);
-    g->broken = 1;
-    pthread_cond_broadcast(&g->changed);
+    break_locked(g);
     pthread_mutex_unlock(&g->lock);
 }
 
@@ -213,6 +328,7 @@ static qmar__inproc_group *group_create(int32_t nranks)
         return NULL;
     }
     g->size = nranks;
+    g->spin = sysconf(_SC_NPROCESSORS_ONLN) >= nranks;
     return g;
 }
 
@@ -276,7 +392,7 @@ qmar_status qmar_comm_init_all(int32_t nranks, qmar_comm **comms)
             unwind(comms, r, g);
             return st;
         }
-        comms[r] = c;
+        comms[r] = qmar__comm_handle(c);
     }
     return QMAR_SUCCESS;
 }

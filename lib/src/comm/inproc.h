@@ -2,6 +2,7 @@
 #ifndef QMAR_SRC_COMM_INPROC_H
 #define QMAR_SRC_COMM_INPROC_H
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "qmar/qmar.h"
@@ -15,8 +16,11 @@ typedef struct qmar__inproc_group {
     int32_t size;
     int32_t endpoints;   /* endpoints still referencing this group */
     int32_t arrived;     /* ranks waiting at the current barrier */
-    uint64_t generation; /* barriers completed */
-    int32_t broken;      /* a barrier timed out: every later collective fails at once */
+    /* Written under lock; atomic so that a waiting rank may also poll them without it (spin). */
+    atomic_uint_fast64_t generation; /* barriers completed */
+    atomic_int broken;   /* a barrier timed out: every later collective fails at once */
+    int32_t spin;        /* ranks fit the cores: a waiting rank polls briefly before it sleeps */
+    int32_t spin_skip[QMAR_COMM_MAX_RANKS]; /* rank r's waits left that sleep at once */
     const void *posted[QMAR_COMM_MAX_RANKS][2];
     /* reading[r]: rank r passed a barrier and may be reading its peers' posted buffers until it
      * arrives at the next barrier or its collective ends. A rank that leaves a collective on a
