@@ -201,13 +201,10 @@ def main():
         S.write_json(os.path.join(part, "summary.json"),
                      synthetic(part, history, t0 + 6 * 86400, good, lines=85.0,
                                targets=["fuzz_validate", "fuzz_op"]))
-        s = json.load(open(os.path.join(part, "summary.json")))
-        s["coverage"]["checked_in"] = None  # two targets only: coverage is not measured
-        S.write_json(os.path.join(part, "summary.json"), s)
         rc, _ = render_cli(part, history, "--fail-on-missed-target")
         s = json.load(open(os.path.join(part, "summary.json")))
         check(rc == 0 and s["goals"][2]["met"] is None,
-              "an unmeasured goal is not a miss (status %d)" % rc)
+              "coverage of two targets is no measure of the goal, and no miss (status %d)" % rc)
 
         crash = os.path.join(d, "crash")
         os.makedirs(crash)
