@@ -90,7 +90,8 @@ def campaign(args, targets, out, history):
     start = time.time()
     run_dir = S.new_run_dir(out, start)
     set_log_file(os.path.join(run_dir, "campaign.log"))
-    machine = S.machine_info()
+    # what is built and run: taken at the start, before anything (a commit meanwhile) changes it
+    machine, git, tools = S.machine_info(), S.git_info(), S.tool_versions()
     mode = "coverage-only" if args.coverage_only else "fuzz"
     if args.coverage_only:
         log("fuzz-campaign --coverage-only: lib/src coverage of corpus/ as it is; run %s" % run_dir)
@@ -114,7 +115,7 @@ def campaign(args, targets, out, history):
         mode=mode, start=start, end=time.time(), budget=None if args.coverage_only else args.budget,
         targets=targets, options={"afl": not args.no_afl, "merge": not args.no_merge,
                                   "interval_s": args.interval},
-        tool_versions=S.tool_versions(), git=S.git_info(), machine=machine,
+        tool_versions=tools, git=git, machine=machine,
         per_target=per_target, coverage=cov, run_dir=run_dir, history=history)
     return publish(s, run_dir, out, history, args.fail_on_missed_target, append=True)
 
