@@ -146,7 +146,7 @@ def rerender(args):
     if s.get("schema") != S.SCHEMA:
         raise SetupError("%s/summary.json is not a %s summary" % (run_dir, S.SCHEMA))
     history = os.path.abspath(args.history) if args.history else s["history"]
-    s["history"] = history
+    s["history"], s["run_dir"] = history, run_dir  # the run may have been moved since
     return publish(s, run_dir, None, history, args.fail_on_missed_target, append=False)
 
 
