@@ -211,7 +211,8 @@ def render(run_dir, s, runs, bad_history_lines=0):
     """Writes <run_dir>/index.html and <run_dir>/plots/*.svg; returns the page's path."""
     plots = history_plots(runs, os.path.join(run_dir, "plots"))
     m, tools, git = s["machine"], s["tools"], s["git"]
-    verdict_class = "crash" if s["exit_status"] == 1 else ("missed" if s["exit_status"] else "met")
+    missed = any(g["met"] is False for g in s.get("goals", []))
+    verdict_class = "crash" if s["exit_status"] == 1 else ("missed" if missed else "met")
     files = [(f, f) for f in ("summary.json", "campaign.log") if os.path.exists(os.path.join(run_dir, f))]
     if os.path.isdir(os.path.join(run_dir, "work")):
         files.append(("work/", "work/ (engine logs, crash files, AFL++ queues)"))
@@ -239,13 +240,13 @@ def render(run_dir, s, runs, bad_history_lines=0):
                   "<h2>Crashes</h2>", _crashes_section(s)]
     parts += ["<h2>Coverage of lib/src</h2>", _coverage_section(s, run_dir),
               "<h2>Over time</h2>",
-              "<p>From the history file <code>%s</code> (%d runs%s).</p>" % (
+              "<p>From the history file <code>%s</code> (runs: %d%s).</p>" % (
                   _e(s["history"]), len(runs),
                   ", %d lines skipped: not a summary of this schema" % bad_history_lines
                   if bad_history_lines else "")]
     for f, caption in plots:
         parts.append("<img src='%s' alt='%s' width='800' height='450'>" % (_e(f), _e(caption)))
-    parts += [_history_table(runs), "</body></html>"]
+    parts += ["<h3>The latest runs</h3>", _history_table(runs), "</body></html>"]
     page = os.path.join(run_dir, "index.html")
     with open(page, "w", encoding="utf-8") as f:
         f.write("\n".join(parts) + "\n")
