@@ -303,7 +303,8 @@ def print_summary(s):
                                  lacking["lines_pct"], lacking["branches_pct"]))
     if cov.get("not_compiled"):
         log("  not compiled in the coverage build, so not counted: %s (the MPI backend needs "
-            "mpirun and is tested by suite mpi)" % ", ".join(cov["not_compiled"]))
+            "mpirun: suite mpi; the fault-injection hooks are compiled out of releases: suite "
+            "faults)" % ", ".join(cov["not_compiled"]))
     if s["targets"]:
         log("  execs/s are wall-clock rates while both engines shared the machine with everything "
             "else; per CPU second is libFuzzer's rate per second of its own CPU time")
