@@ -35,7 +35,7 @@ from campaign.builds import build_all  # noqa: E402
 from campaign.common import ROOT, SetupError, children, corpus_dir, log, set_log_file  # noqa: E402
 from campaign.coverage import coverage, summary_block  # noqa: E402
 from campaign.crashes import keep_crashes, merge  # noqa: E402
-from campaign.engines import engine_stats, fuzz_target  # noqa: E402
+from campaign.engines import engine_stats, fuzz_target, prune_work  # noqa: E402
 from campaign.report import render  # noqa: E402
 from campaign.targets import TARGETS  # noqa: E402
 
@@ -108,6 +108,9 @@ def campaign(args, targets, out, history):
             checked_in = {t: corpus_files(t) for t in targets}
         per_target = fuzz_all(args, targets, dirs, run_dir)
     cov = measure_coverage(args, targets, dirs, run_dir, checked_in)
+    if not args.keep_work:
+        for t in per_target:
+            prune_work(os.path.join(run_dir, "work", t))
     for t, entry in per_target.items():
         entry["coverage"] = cov["per_target"].get(t)
     machine["load_average_end"] = S.load_average()
@@ -167,6 +170,9 @@ def main():
     ap.add_argument("--no-merge", action="store_true", help="leave corpus/ as it is")
     ap.add_argument("--coverage-only", action="store_true",
                     help="no fuzzing: coverage of lib/src from the corpus as it is, and the report")
+    ap.add_argument("--keep-work", action="store_true",
+                    help="keep the engines' working corpora and queues in the run's work/ "
+                         "(by default only their logs, crash and hang files stay)")
     ap.add_argument("--fail-on-missed-target", action="store_true",
                     help="exit with status 3 if a rate or coverage goal was missed")
     ap.add_argument("--render", metavar="RUN_DIR",

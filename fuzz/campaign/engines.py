@@ -375,3 +375,11 @@ def engine_stats(lf, afl, elapsed):
             "first_crash_s": afl.first_crash(),
             "bitmap_coverage": a.get("cvg") or None}
     return out
+
+
+def prune_work(work):
+    """Removes the bulk of a target's work directory once its new inputs are merged: libFuzzer's
+    working corpus and AFL++'s queue (tens of MB a night). Logs, crash and hang files and AFL++'s
+    statistics stay with the run."""
+    for sub in ("libfuzzer-corpus", os.path.join("afl", "default", "queue")):
+        shutil.rmtree(os.path.join(work, sub), ignore_errors=True)

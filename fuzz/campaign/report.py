@@ -215,7 +215,7 @@ def render(run_dir, s, runs, bad_history_lines=0):
     verdict_class = "crash" if s["exit_status"] == 1 else ("missed" if missed else "met")
     files = [(f, f) for f in ("summary.json", "campaign.log") if os.path.exists(os.path.join(run_dir, f))]
     if os.path.isdir(os.path.join(run_dir, "work")):
-        files.append(("work/", "work/ (engine logs, crash files, AFL++ queues)"))
+        files.append(("work/", "work/ (engine logs, crash files)"))
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>qmar fuzz campaign %s</title>"
         "<style>%s</style></head><body>" % (_e(s["run_id"]), STYLE),

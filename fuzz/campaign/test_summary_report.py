@@ -18,6 +18,7 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 SCRIPT = os.path.join(ROOT, "scripts", "fuzz_campaign.py")
 sys.path.insert(0, os.path.join(ROOT, "fuzz"))
 from campaign import summary as S  # noqa: E402
+from campaign.engines import prune_work  # noqa: E402
 from campaign.targets import GOALS, TARGETS, goal_name  # noqa: E402
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -221,6 +222,19 @@ def main():
         rc, _ = render_cli(os.path.join(d, "nothing-here"), history)
         check(rc == S.EXIT_SETUP, "no summary to render: status 2 (got %d)" % rc)
         check(len(open(history).read().splitlines()) == 4, "--render never appends to the history")
+
+        # ---- a run's work directory keeps logs and crashes, not the engines' corpora
+        w = os.path.join(d, "work", "fuzz_op")
+        keep = ["libfuzzer.log", "libfuzzer-crashes/crash-1", "afl/default/crashes/id:0",
+                "afl/default/fuzzer_stats"]
+        for f in keep + ["libfuzzer-corpus/a", "afl/default/queue/id:1"]:
+            os.makedirs(os.path.dirname(os.path.join(w, f)), exist_ok=True)
+            open(os.path.join(w, f), "w").close()
+        prune_work(w)
+        check(all(os.path.exists(os.path.join(w, f)) for f in keep) and
+              not os.path.exists(os.path.join(w, "libfuzzer-corpus")) and
+              not os.path.exists(os.path.join(w, "afl/default/queue")),
+              "prune_work keeps logs and crashes, removes the corpora")
 
         # ---- the real probes of the machine, the tools and git
         m, g, tv = S.machine_info(), S.git_info(), S.tool_versions()
