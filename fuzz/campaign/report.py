@@ -79,13 +79,21 @@ def history_plots(runs, plot_dir):
                 ser["goal: " + goal_name(g)] = [(xs[0], g.minimum), (xs[-1], g.minimum)]
         add("execs-%s.svg" % t, "%s: executions per second" % t, "execs/s", ser)
 
+    def every_target(r, key, kind):
+        """All targets' coverage together, from a run that measured every one (else a gap)."""
+        if not set(TARGETS) <= set(r.get("targets_run") or []):
+            return None
+        return ((r.get("coverage") or {}).get(key) or {}).get(kind)
+
+    cov_names = names + sorted({t for r in runs for t in (r.get("coverage") or {})
+                                .get("per_target", {})} - set(names))
     for kind, label in (("lines_pct", "line"), ("branches_pct", "branch")):
-        ser = {t: series(lambda r: ((r.get("targets", {}).get(t) or {}).get("coverage") or {}).get(kind))
-               for t in names}
+        ser = {t: series(lambda r: (((r.get("coverage") or {}).get("per_target") or {})
+                                    .get(t) or {}).get(kind))
+               for t in cov_names}
         ser["all targets, corpus after the run"] = series(
-            lambda r: ((r.get("coverage") or {}).get("after_campaign") or {}).get(kind))
-        ser["all targets, checked-in corpus"] = series(
-            lambda r: ((r.get("coverage") or {}).get("checked_in") or {}).get(kind))
+            lambda r: every_target(r, "after_campaign", kind))
+        ser["all targets, checked-in corpus"] = series(lambda r: every_target(r, "checked_in", kind))
         if kind == "lines_pct":
             for g in GOALS:
                 if g.kind == "lines":

@@ -288,12 +288,14 @@ def print_summary(s):
     if not s["targets"]:
         for t, c in cov.get("per_target", {}).items():
             log("  %-14s lines %5.1f%%  branches %5.1f%%" % (t, c["lines_pct"], c["branches_pct"]))
+    together = "all targets" if set(TARGETS) <= set(s.get("targets_run") or []) else \
+        " + ".join(s.get("targets_run") or [])
     for key, what in (("after_campaign", "the corpus after the run"),
                       ("checked_in", "the checked-in corpus")):
         c = cov.get(key)
         if c:
-            log("  all targets, %s: lines %.1f%% (%d/%d), branches %.1f%% (%d/%d) of lib/src; "
-                "coverage report: %s" % (what, c["lines_pct"], c["lines_covered"],
+            log("  %s, %s: lines %.1f%% (%d/%d), branches %.1f%% (%d/%d) of lib/src; "
+                "coverage report: %s" % (together, what, c["lines_pct"], c["lines_covered"],
                                          c["lines_total"], c["branches_pct"], c["branches_covered"],
                                          c["branches_total"], c["html"]))
     lacking = cov.get("without_kernels_cpu_lacks")

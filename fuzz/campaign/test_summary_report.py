@@ -207,6 +207,33 @@ def main():
         check(rc == 0 and s["goals"][2]["met"] is None,
               "coverage of two targets is no measure of the goal, and no miss (status %d)" % rc)
 
+        def markers(svg, series_name):
+            root = ET.parse(svg).getroot()
+            for g in root.iter(SVG + "g"):
+                if g.findtext(SVG + "title") == series_name:
+                    return len(g.findall(SVG + "circle"))
+            return None
+
+        svg = os.path.join(part, "plots", "coverage-line.svg")
+        check(markers(svg, "all targets, checked-in corpus") == 3,
+              "all targets' coverage is plotted for the 3 nights, not the two-target run (%s)"
+              % markers(svg, "all targets, checked-in corpus"))
+        check(markers(svg, "fuzz_op") == 4, "per-target coverage plotted for the 4 runs")
+
+        covonly = os.path.join(d, "covonly")
+        os.makedirs(covonly)
+        s = synthetic(covonly, os.path.join(d, "h2.jsonl"), t0, good)
+        s.update(mode="coverage-only", budget_s=None, targets={})
+        S.write_json(os.path.join(covonly, "summary.json"), s)
+        rc, text = render_cli(covonly, os.path.join(d, "h2.jsonl"), "--fail-on-missed-target")
+        s = json.load(open(os.path.join(covonly, "summary.json")))
+        check(rc == 0 and [g["met"] for g in s["goals"]] == [None, None, True],
+              "coverage-only: rates not measured, coverage met (status %d)" % rc)
+        svg = os.path.join(covonly, "plots", "coverage-line.svg")
+        check(markers(svg, "fuzz_api") == 1, "coverage-only: per-target coverage plotted")
+        check(not os.path.exists(os.path.join(covonly, "plots", "execs-fuzz_op.svg")),
+              "coverage-only: no rate plots")
+
         crash = os.path.join(d, "crash")
         os.makedirs(crash)
         S.write_json(os.path.join(crash, "summary.json"),
