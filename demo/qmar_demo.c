@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The main job: the scenario of Ascend's sample program (8 ranks, x1 32x64, x2 64x128, bias, x3,
  * FLOAT dequant + pertoken, FP16 output, both comm scales) plus one run of each other case, each
  * on the in-process communicator and checked bit for bit against the integer-exact model. */

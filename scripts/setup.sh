@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs what is missing (Debian packages), then configures and builds the main build in
 # build/. Sourced by scripts/demo and scripts/test; safe to run again (it only does what is missing).
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The shared library exports only qmar_ symbols (api.md): lists any other defined dynamic symbol.
 set -u
 lib=$1

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Embedding as a user would: install into a scratch prefix, then compile and run a program found
 # through pkg-config alone.
 set -euo pipefail
