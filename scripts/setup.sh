@@ -1,15 +1,28 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs what is missing (Debian packages), then configures and builds the main build in
-# build/. Sourced by scripts/demo and scripts/test; safe to run again (it only does what is missing).
+# build/. Sourced by the scripts/ commands; safe to run again (it only does what is missing).
+#
+# What it installs: the base packages (what building and running the demo needs), plus the
+# groups the sourcing command names in QMAR_NEEDS (space-separated):
+#   test   everything scripts/test's suites and checks use    bench  oneDNN and MPI (scripts/bench*)
+#   fuzz   the fuzzers and coverage (scripts/fuzz-campaign)
+# QMAR_SETUP_PACKAGES_ONLY=1: packages only, no build. QMAR_SETUP_TARGETS: ninja targets to build
+# (default: all).
+# An existing build/ keeps its options (prefix, -D...): it is reconfigured with `meson setup
+# --reconfigure`, which also finds what was installed since.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# Every Debian package the project's commands use. Kept in one place.
-QMAR_PACKAGES=(gcc g++ clang meson ninja-build pkg-config python3 valgrind
-               libopenmpi-dev openmpi-bin
-               libdnnl-dev  # oneDNN: the comparison in bench/ (scripts/bench)
-               afl++ libclang-rt-14-dev gcovr # fuzzers: AFL++, libFuzzer for clang 14, coverage
-               frama-c-base why3 z3 cvc4) # proofs: Frama-C/WP, Why3, its two provers (suite proofs)
+# Every Debian package the project's commands use, by group. Kept in one place.
+QMAR_BASE_PACKAGES=(gcc meson ninja-build pkg-config python3)
+declare -A QMAR_GROUP_PACKAGES=(
+    [test]="g++ valgrind libopenmpi-dev openmpi-bin cmake abigail-tools
+            frama-c-base why3 z3 cvc4" # compat (C++), valgrind runs, mpi suite and examples, the
+                                       # install check's CMake consumer, the ABI check, proofs
+    [fuzz]="clang afl++ libclang-rt-14-dev gcovr" # AFL++, libFuzzer for clang 14, coverage
+    [bench]="libdnnl-dev libopenmpi-dev openmpi-bin" # oneDNN: the comparison in bench/
+)
 
 missing_packages() {
     local p
@@ -31,20 +44,27 @@ install_missing() {
         >/tmp/qmar-apt.log 2>&1 || { cat /tmp/qmar-apt.log; exit 1; }
 }
 
-# configure DIR [meson options...]: sets up DIR once, reconfigures it when options change.
+# configure DIR [meson options...]: sets up DIR, or reconfigures it keeping the options it has
+# (the given ones applied on top) and detecting packages installed since.
 configure() {
     local dir=$1
     shift
     if [ -f "$dir/build.ninja" ]; then
-        meson configure "$dir" "$@" >/dev/null
+        meson setup --reconfigure "$dir" "$@" >/dev/null
     else
         meson setup "$dir" "$@" >/dev/null
     fi
 }
 
-install_missing "${QMAR_PACKAGES[@]}"
-# QMAR_SETUP_PACKAGES_ONLY=1: tools only, no main build (scripts/fuzz-campaign builds its own).
+qmar_packages=("${QMAR_BASE_PACKAGES[@]}")
+for group in ${QMAR_NEEDS:-}; do
+    [ -n "${QMAR_GROUP_PACKAGES[$group]:-}" ] || { echo "setup: unknown group '$group'"; exit 2; }
+    # shellcheck disable=SC2206
+    qmar_packages+=(${QMAR_GROUP_PACKAGES[$group]})
+done
+install_missing "${qmar_packages[@]}"
 if [ -z "${QMAR_SETUP_PACKAGES_ONLY:-}" ]; then
     configure build --werror
-    ninja -C build >/dev/null
+    # shellcheck disable=SC2086
+    ninja -C build ${QMAR_SETUP_TARGETS:-} >/dev/null
 fi

@@ -19,6 +19,17 @@ extern "C" {
 #define QMAR_API
 #endif
 
+/* ---- Version (README "Versions and ABI") ----------------------------------------------------- */
+#define QMAR_VERSION_MAJOR 0
+#define QMAR_VERSION_MINOR 1
+#define QMAR_VERSION_PATCH 0
+/* One number to compare in #if: QMAR_VERSION >= QMAR_VERSION_OF(0, 2, 0). */
+#define QMAR_VERSION_OF(major, minor, patch) ((major) * 10000 + (minor) * 100 + (patch))
+#define QMAR_VERSION QMAR_VERSION_OF(QMAR_VERSION_MAJOR, QMAR_VERSION_MINOR, QMAR_VERSION_PATCH)
+/* "MAJOR.MINOR.PATCH" of the library the program runs with, which may be newer than the header it
+ * was compiled with (same soname: compatible). */
+QMAR_API const char *qmar_version(void);
+
 /* ---- Status codes (values equal aclnn's) ---------------------------------------------------- */
 typedef int32_t qmar_status;
 #define QMAR_SUCCESS 0
