@@ -22,6 +22,9 @@ qmar_status qmar_quant_matmul_all_reduce_v3(void *workspace, uint64_t workspace_
                         (unsigned long long)executor->workspace_size);
     else
         st = qmar__execute(executor, workspace);
+    /* Minimal stand-in (harden-mpi) for harden-core's last step of Run: the outcome vote. */
+    if (executor->comm->ops->agree_outcome != NULL)
+        st = executor->comm->ops->agree_outcome(executor->comm, st);
     qmar_executor_destroy(executor);
     return st;
 }
