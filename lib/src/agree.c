@@ -109,6 +109,8 @@ qmar_status qmar__agree(const qmar_executor *e, qmar_status local)
         st = qmar__fail(local, "%s", why);
     if (st == QMAR_SUCCESS && scales)
         st = check_comm_scales(e, buf);
+    if (local != QMAR_SUCCESS) /* even if the exchange failed too (e.g. a peer reacted first) */
+        st = local;
     free(all);
     free(buf);
     return st;
