@@ -483,7 +483,8 @@ static void print_table(const result *res, int nshapes, int c, int pass, double 
     }
 }
 
-/* m, k, n and GOPS (best wall-clock run) of each variant, for bench/plot.py. */
+/* m, k, n and GOPS (best run by the thread's CPU time, the clock least disturbed on a shared
+ * machine; on a quiet one it equals wall time) of each variant, for bench/plot.py. */
 static void write_csv(const char *path, const result *res, int nshapes)
 {
     FILE *f = fopen(path, "w");
@@ -494,7 +495,7 @@ static void write_csv(const char *path, const result *res, int nshapes)
     fprintf(f, "m,k,n,qmar_nd,qmar_nz,qmar_run,onednn,onednn_pre,read_bw_gbs\n");
     for (int s = 0; s < nshapes; s++) {
         const result *r = &res[s];
-        const double *tv = r->best[WALL];
+        const double *tv = r->best[CPU];
         fprintf(f, "%lld,%lld,%lld,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f\n", (long long)r->m,
                 (long long)r->k, (long long)r->n, gops(r, tv[COMP]), gops(r, tv[COMP_NZ]),
                 gops(r, tv[RUN]), gops(r, tv[DNNL]), gops(r, tv[DNNL_PRE]),

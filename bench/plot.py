@@ -4,7 +4,8 @@
 usage: plot.py CSV SVG --title T --ylabel Y COLUMN[=LABEL] ...
 
 The CSV's column "m" is the x axis (log scale, base 2); each COLUMN named is one line, labelled
-LABEL. Rows with the same m are averaged (there is one per m in the benchmarks' CSVs).
+LABEL, broken where k or n (columns "k", "n", if present) change: points of different shapes are
+not joined. Rows with the same m are averaged (there is one per m in the benchmarks' CSVs).
 """
 import argparse
 import csv
@@ -45,6 +46,7 @@ def main():
         col, _, label = spec.partition("=")
         series.append((col, label or col))
     ms = sorted({int(r["m"]) for r in rows})
+    shape_of = {int(r["m"]): (r.get("k", ""), r.get("n", "")) for r in rows}
     data = {}
     for col, _ in series:
         for m in ms:
@@ -89,16 +91,33 @@ def main():
         pts = [(px(m), py(data[(col, m)])) for m in ms if (col, m) in data]
         if not pts:
             continue
-        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
         dash = ' stroke-dasharray="6,4"' if i % 2 else ""
-        out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" '
-                   f'stroke-width="2"{dash}/>')
+        segment = []
+        for m in ms + [None]:  # one polyline per run of the same (k, n)
+            if segment and (m is None or shape_of[m] != shape_of[segment[-1]]):
+                path = " ".join(f"{px(q):.1f},{py(data[(col, q)]):.1f}" for q in segment)
+                out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" '
+                           f'stroke-width="2"{dash}/>')
+                segment = []
+            if m is not None and (col, m) in data:
+                segment.append(m)
         for x, y in pts:
             out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>')
         ly = TOP + 14 + 20 * i
         out.append(f'<line x1="{LEFT + pw + 12}" y1="{ly - 4}" x2="{LEFT + pw + 36}" '
                    f'y2="{ly - 4}" stroke="{colour}" stroke-width="2"{dash}/>')
         out.append(f'<text x="{LEFT + pw + 42}" y="{ly}">{esc(label)}</text>')
+    shapes = []
+    for m in ms:
+        if shape_of[m] != ("", "") and (not shapes or shapes[-1][1] != shape_of[m]):
+            shapes.append((m, shape_of[m]))
+    if shapes:
+        y = TOP + 20 * len(series) + 30
+        out.append(f'<text x="{LEFT + pw + 12}" y="{y}" font-size="11">k x n, from m on:</text>')
+    for i, (m, (k, n)) in enumerate(shapes):
+        y = TOP + 20 * len(series) + 46 + 16 * i
+        out.append(f'<text x="{LEFT + pw + 12}" y="{y}" font-size="11">m = {m}: {k} x {n}'
+                   f'</text>')
     out.append("</svg>")
     with open(args.svg, "w") as f:
         f.write("\n".join(out) + "\n")
