@@ -173,7 +173,8 @@ static qmar_status scratch_alloc(const qmar_executor *e, scratch *s)
     /* Split into blocks, x2 is packed once up front (where it is packed at all): packing it
      * column block by column block right before use would pack all of it again per block. */
     qmar_status st = qmar__compute_init_mode(&s->compute, qmar__kernel_select(),
-                                             qmar__num_threads(e->comm->local_ranks), f->m, f->k, f->n, f->x2_layout,
+                                             qmar__num_threads(e->comm->local_ranks), f->m, f->k,
+                                             f->n, f->x2_layout,
                                              s->split ? QMAR__MODE_BLOCKS : QMAR__MODE_CHOOSE);
     if (st != QMAR_SUCCESS)
         return st;

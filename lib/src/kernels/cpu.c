@@ -1,7 +1,8 @@
 /* The CPU's own account of itself: vendor, family/model and cache sizes from CPUID (the
  * deterministic cache parameters, leaf 4 on Intel, 0x8000001D on AMD: both give ways, partitions,
  * line size and sets of each cache level, and how many logical CPUs share it; AMD's 0x80000005/6
- * where 0x8000001D is missing), else from Linux's sysfs (/sys/devices/system/cpu/cpu0/cache), else defaults. Read once per process. */
+ * where 0x8000001D is missing), else from Linux's sysfs (/sys/devices/system/cpu/cpu0/cache),
+ * else defaults. Read once per process. */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "cpu.h"
 
