@@ -20,7 +20,9 @@
 
 #include "compute.h"
 #include "fp.h"
+#include "kernels/cpu.h"
 #include "kernels/kernel.h"
+#include "nz.h"
 #include "qmar/qmar.h"
 #include "validate.h"
 
@@ -156,6 +158,26 @@ static void measure_peaks(int has_amx, int has_vnni, double *amx, double *vnni)
             vnni[c] = v[c] > vnni[c] ? v[c] : vnni[c];
         }
     }
+}
+
+/* ---- memory read bandwidth ---- */
+
+/* One thread reading `bytes` at p from end to end with 64-byte loads: the most a GEMM with few
+ * rows, which reads each byte of x2 once, can reach. Timed on x2 itself in each round beside the
+ * GEMMs, so that it sees the same machine (on a shared machine memory bandwidth varies). */
+__attribute__((target("avx512f"))) static void read_all(const int8_t *p, int64_t bytes)
+{
+    __m512i acc0 = _mm512_setzero_si512(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    int64_t i = 0;
+    for (; i + 256 <= bytes; i += 256) {
+        acc0 = _mm512_add_epi32(acc0, _mm512_loadu_si512(p + i));
+        acc1 = _mm512_add_epi32(acc1, _mm512_loadu_si512(p + i + 64));
+        acc2 = _mm512_add_epi32(acc2, _mm512_loadu_si512(p + i + 128));
+        acc3 = _mm512_add_epi32(acc3, _mm512_loadu_si512(p + i + 192));
+    }
+    volatile int sink = _mm512_reduce_add_epi32(
+        _mm512_add_epi32(_mm512_add_epi32(acc0, acc1), _mm512_add_epi32(acc2, acc3)));
+    (void)sink;
 }
 
 /* ---- oneDNN ---- */
@@ -296,10 +318,10 @@ static void qmar_run(const qmar_mm *q)
 
 /* The compute part of Run (execute.c: scratch_alloc, compute_rows, free) into e. */
 static void qmar_compute(int64_t m, int64_t k, int64_t n, const int8_t *x1, const int8_t *x2,
-                         const int32_t *bias, const uint16_t *scale, uint16_t *e)
+                         int32_t layout, const int32_t *bias, const uint16_t *scale, uint16_t *e)
 {
     qmar__compute c;
-    if (qmar__compute_init(&c, qmar__kernel_select(), 1, m, k, n, QMAR__X2_ND) != QMAR_SUCCESS) {
+    if (qmar__compute_init(&c, qmar__kernel_select(), 1, m, k, n, layout) != QMAR_SUCCESS) {
         fprintf(stderr, "qmar: %s\n", qmar_last_error());
         exit(2);
     }
@@ -322,7 +344,8 @@ static void qmar_free(qmar_mm *q)
 
 /* ---- one shape ---- */
 
-enum { COMP, RUN, DNNL, DNNL_PRE, NVARIANT }; /* what is timed, in this order each round */
+/* timed in this order each round (READ: reading x2 once, the bandwidth reference) */
+enum { COMP, COMP_NZ, RUN, DNNL, DNNL_PRE, READ, NVARIANT };
 
 typedef struct result {
     int64_t m, k, n;
@@ -337,6 +360,8 @@ static result bench_shape(qmar_comm *comm, int64_t m, int64_t k, int64_t n, doub
     result r = {.m = m, .k = k, .n = n};
     int8_t *x1 = aligned_alloc(64, (size_t)((m * k + 63) / 64 * 64));
     int8_t *x2 = aligned_alloc(64, (size_t)((k * n + 63) / 64 * 64));
+    int64_t nz_bytes = (k + 15) / 16 * 16 * ((n + 31) / 32 * 32);
+    int8_t *x2_nz = aligned_alloc(64, (size_t)((nz_bytes + 63) / 64 * 64));
     int32_t *bias = malloc((size_t)n * 4);
     float *bias_f = malloc((size_t)n * 4), *scales = malloc((size_t)n * 4);
     uint16_t *scale_bf16 = malloc((size_t)n * 2);
@@ -354,6 +379,10 @@ static result bench_shape(qmar_comm *comm, int64_t m, int64_t k, int64_t n, doub
         scale_bf16[j] = qmar__f32_to_bf16(1e-4f * (float)(1 + next() % 100) / 50.0f);
         scales[j] = qmar__bf16_to_f32(scale_bf16[j]);
     }
+    memset(x2_nz, 0, (size_t)nz_bytes); /* x2 in FRACTAL_NZ, as TransMatmulWeight makes it once */
+    for (int64_t t = 0; t < k; t++)
+        for (int64_t j = 0; j < n; j++)
+            x2_nz[qmar__nz_index(t, j, k)] = x2[t * n + j];
     qmar_mm q;
     qmar_setup(&q, comm, m, k, n, x1, x2, bias, scale_bf16, out_q);
     dnnl_mm d, dp;
@@ -365,13 +394,16 @@ static result bench_shape(qmar_comm *comm, int64_t m, int64_t k, int64_t n, doub
     r.impl = strdup(d.impl);
     /* warm-up, then the check that both compute the same thing */
     qmar_run(&q);
-    qmar_compute(m, k, n, x1, x2, bias, scale_bf16, out_c);
+    qmar_compute(m, k, n, x1, x2, QMAR__X2_ND, bias, scale_bf16, out_c);
     dnnl_run(&d);
     for (int64_t i = 0; i < m * n; i++) {
         int32_t a = out_q[i], b = out_d[i];
         r.differ += a != b || out_c[i] != out_q[i];
         r.ulp2 += abs(a - b) > 1;
     }
+    qmar_compute(m, k, n, x1, x2_nz, QMAR__X2_NZ, bias, scale_bf16, out_c);
+    for (int64_t i = 0; i < m * n; i++)
+        r.differ += out_c[i] != out_q[i];
     dnnl_run(&dp);
     static double t[NCLOCK][NVARIANT][MAX_REPS];
     double start = now();
@@ -379,14 +411,18 @@ static result bench_shape(qmar_comm *comm, int64_t m, int64_t k, int64_t n, doub
     while (reps < MAX_REPS && (reps < 3 || now() - start < min_seconds)) {
         stamp st[NVARIANT + 1];
         st[0] = stamp_now();
-        qmar_compute(m, k, n, x1, x2, bias, scale_bf16, out_c);
+        qmar_compute(m, k, n, x1, x2, QMAR__X2_ND, bias, scale_bf16, out_c);
         st[1] = stamp_now();
-        qmar_run(&q);
+        qmar_compute(m, k, n, x1, x2_nz, QMAR__X2_NZ, bias, scale_bf16, out_c);
         st[2] = stamp_now();
-        dnnl_run(&d);
+        qmar_run(&q);
         st[3] = stamp_now();
-        dnnl_run(&dp);
+        dnnl_run(&d);
         st[4] = stamp_now();
+        dnnl_run(&dp);
+        st[5] = stamp_now();
+        read_all(x2, k * n);
+        st[6] = stamp_now();
         for (int c = 0; c < NCLOCK; c++)
             for (int v = 0; v < NVARIANT; v++)
                 t[c][v][reps] = st[v + 1].t[c] - st[v].t[c];
@@ -401,7 +437,7 @@ static result bench_shape(qmar_comm *comm, int64_t m, int64_t k, int64_t n, doub
     qmar_free(&q);
     dnnl_free(&d);
     dnnl_free(&dp);
-    free(x1), free(x2), free(bias), free(bias_f), free(scales), free(scale_bf16);
+    free(x1), free(x2), free(x2_nz), free(bias), free(bias_f), free(scales), free(scale_bf16);
     free(out_q), free(out_c), free(out_d);
     return r;
 }
@@ -420,6 +456,54 @@ static const char *shape_name(const result *r)
     return b;
 }
 
+/* One table: per shape GOPS of each variant, the ratios, the peak share; for few rows also the
+ * rate at which x2 was read against the measured read bandwidth. */
+static void print_table(const result *res, int nshapes, int c, int pass, double peak,
+                        const char *peak_name)
+{
+    printf("\n%s, %s (GOPS; ratio = qmar / oneDNN, NZ ratio = qmar NZ / oneDNN pre; %s = "
+           "GEMM+epi / peak)\n", clock_names[c], pass ? "best runs" : "medians", peak_name);
+    printf("%-17s| %9s %9s %9s | %9s %6s | %10s %6s | %6s | %s\n", "m x k x n", "GEMM+epi",
+           "NZ", "Run R=1", "oneDNN", "ratio", "oneDNN pre", "NZ rat", peak_name,
+           "x2 read GB/s: ND NZ oneDNN read-only (ND, NZ of read-only)");
+    for (int s = 0; s < nshapes; s++) {
+        const result *r = &res[s];
+        const double *tv = pass ? r->best[c] : r->med[c];
+        double g = gops(r, tv[COMP]), gz = gops(r, tv[COMP_NZ]), gq = gops(r, tv[RUN]);
+        double gd = gops(r, tv[DNNL]), gp = gops(r, tv[DNNL_PRE]);
+        printf("%-17s| %9.1f %9.1f %9.1f | %9.1f %5.2fx | %10.1f %5.2fx | %5.1f%% |", shape_name(r),
+               g, gz, gq, gd, g / gd, gp, gz / gp, peak > 0 ? 100 * g / peak : 0.0);
+        if (r->m <= 16) {
+            double bytes = (double)r->k * (double)r->n * 1e-9, bw = bytes / tv[READ];
+            printf(" %5.1f %5.1f %5.1f %5.1f (%3.0f%%, %3.0f%%)", bytes / tv[COMP],
+                   bytes / tv[COMP_NZ], bytes / tv[DNNL], bw, 100 * bytes / tv[COMP] / bw,
+                   100 * bytes / tv[COMP_NZ] / bw);
+        }
+        printf("\n");
+    }
+}
+
+/* m, k, n and GOPS (best run by the thread's CPU time, the clock least disturbed on a shared
+ * machine; on a quiet one it equals wall time) of each variant, for bench/plot.py. */
+static void write_csv(const char *path, const result *res, int nshapes)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        perror(path);
+        return;
+    }
+    fprintf(f, "m,k,n,qmar_nd,qmar_nz,qmar_run,onednn,onednn_pre,read_bw_gbs\n");
+    for (int s = 0; s < nshapes; s++) {
+        const result *r = &res[s];
+        const double *tv = r->best[CPU];
+        fprintf(f, "%lld,%lld,%lld,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f\n", (long long)r->m,
+                (long long)r->k, (long long)r->n, gops(r, tv[COMP]), gops(r, tv[COMP_NZ]),
+                gops(r, tv[RUN]), gops(r, tv[DNNL]), gops(r, tv[DNNL_PRE]),
+                (double)r->k * (double)r->n * 1e-9 / tv[READ]);
+    }
+    fclose(f);
+}
+
 int main(int argc, char **argv)
 {
     const char *omp = getenv("OMP_NUM_THREADS");
@@ -429,24 +513,30 @@ int main(int argc, char **argv)
         perror("re-exec with OMP_NUM_THREADS=1");
         return 2;
     }
-    unsetenv("QMAR_NUM_THREADS"); /* one thread for qmar too */
+    setenv("QMAR_NUM_THREADS", "1", 1); /* one thread for qmar too (read once, later) */
     double min_seconds = 3.0;
-    int64_t shapes[16][3] = {{32, 64, 128}, {128, 4096, 4096}, {1024, 4096, 4096},
-                             {4096, 4096, 4096}};
-    int nshapes = 4, custom = 0;
+    /* decode shapes: x2 of 256 MiB, more than the last-level cache of most CPUs */
+    int64_t shapes[16][3] = {{32, 64, 128},       {128, 4096, 4096}, {1024, 4096, 4096},
+                             {4096, 4096, 4096},  {1, 16384, 16384}, {4, 16384, 16384},
+                             {16, 16384, 16384}};
+    int nshapes = 7, custom = 0;
+    const char *csv = NULL;
     for (int i = 1; i < argc; i++) {
         long long m, k, n;
         if (strcmp(argv[i], "--quick") == 0)
             min_seconds = 0.5;
         else if (strcmp(argv[i], "--min-seconds") == 0 && i + 1 < argc)
             min_seconds = atof(argv[++i]);
+        else if (strcmp(argv[i], "--csv") == 0 && i + 1 < argc)
+            csv = argv[++i];
         else if (sscanf(argv[i], "%lldx%lldx%lld", &m, &k, &n) == 3 && nshapes < 16) {
             if (!custom)
                 nshapes = 0, custom = 1;
             shapes[nshapes][0] = m, shapes[nshapes][1] = k, shapes[nshapes][2] = n;
             nshapes++;
         } else {
-            fprintf(stderr, "usage: %s [--quick] [--min-seconds S] [MxKxN ...]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--quick] [--min-seconds S] [--csv FILE] [MxKxN ...]\n",
+                    argv[0]);
             return 2;
         }
     }
@@ -454,12 +544,22 @@ int main(int argc, char **argv)
     DNNL_OK(dnnl_engine_create(&engine, dnnl_cpu, 0));
     DNNL_OK(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags));
     const qmar__kernel *kern = qmar__kernel_select();
+    const qmar__cpu *cpu = qmar__cpu_facts();
     int has_amx = qmar__kernel_for(QMAR__ISA_AMX) != NULL;
     int has_vnni = qmar__kernel_for(QMAR__ISA_AVX512) != NULL;
     printf("bench_gemm: GEMM + epilogue (s8 x s8 + int32 bias, per-channel scale, BF16 out), "
            "1 rank, 1 thread\n");
-    printf("qmar kernel: %s (QMAR_ISA to force one); oneDNN %d.%d.%d; OMP_NUM_THREADS=1\n",
-           kern->name, v->major, v->minor, v->patch);
+    printf("CPU: %s family %u (0x%x) model %u (0x%x); L1d %lld KiB, L2 %lld KiB (shared by %d), "
+           "L3 %lld KiB (shared by %d), from %s\n", cpu->vendor, cpu->family, cpu->family,
+           cpu->model, cpu->model, (long long)cpu->l1d / 1024, (long long)cpu->l2 / 1024,
+           (int)cpu->l2_sharing, (long long)cpu->l3 / 1024, (int)cpu->l3_sharing,
+           cpu->cache_source);
+    printf("qmar kernel: %s (QMAR_ISA to force one): micro-tile %d x %d, row tile %d, column "
+           "block %d, k block %d, direct-path stage %d bytes, direct path for m <= %d "
+           "(FRACTAL_NZ: any m); oneDNN %d.%d.%d; OMP_NUM_THREADS=1\n",
+           kern->name, (int)kern->mr, (int)kern->bfmt.nr, (int)kern->mc, (int)kern->nc,
+           (int)kern->kc, (int)kern->stage_bytes, (int)kern->direct_rows, v->major, v->minor,
+           v->patch);
     qmar_comm *comm;
     if (qmar_comm_init_all(1, &comm) != QMAR_SUCCESS)
         return 2;
@@ -468,15 +568,17 @@ int main(int argc, char **argv)
     measure_peaks(has_amx, has_vnni, amx, vnni);
     const char *peak_name = has_amx ? "AMX" : "VNNI";
     result res[16];
-    printf("%-16s %4s | %9s %9s | %9s %6s | %10s %6s | %s\n", "m x k x n", "reps", "GEMM+epi",
-           "Run R=1", "oneDNN", "ratio", "oneDNN pre", "ratio", "outputs (qmar vs oneDNN)");
+    printf("%-17s%4s | %9s %9s %9s | %9s %6s | %10s %6s | %s\n", "m x k x n", "reps",
+           "GEMM+epi", "NZ", "Run R=1", "oneDNN", "ratio", "oneDNN pre", "NZ rat",
+           "outputs (qmar ND, NZ vs oneDNN)");
     for (int s = 0; s < nshapes; s++) {
         result *r = &res[s];
         *r = bench_shape(comm, shapes[s][0], shapes[s][1], shapes[s][2], min_seconds);
         double g = gops(r, r->med[WALL][COMP]), gq = gops(r, r->med[WALL][RUN]);
+        double gz = gops(r, r->med[WALL][COMP_NZ]);
         double gd = gops(r, r->med[WALL][DNNL]), gp = gops(r, r->med[WALL][DNNL_PRE]);
-        printf("%-16s %4d | %9.1f %9.1f | %9.1f %5.2fx | %10.1f %5.2fx | ", shape_name(r), r->reps,
-               g, gq, gd, g / gd, gp, g / gp);
+        printf("%-17s%4d | %9.1f %9.1f %9.1f | %9.1f %5.2fx | %10.1f %5.2fx | ", shape_name(r),
+               r->reps, g, gz, gq, gd, g / gd, gp, gz / gp);
         if (r->differ)
             printf("%lld differ (%lld by > 1 ulp)\n", (long long)r->differ, (long long)r->ulp2);
         else
@@ -497,27 +599,16 @@ int main(int argc, char **argv)
         printf("n/a");
     printf("\n");
     for (int c = 0; c < NCLOCK; c++)
-        for (int pass = 0; pass < 2; pass++) {
-            double peak = has_amx ? amx[c] : vnni[c];
-            printf("\n%s, %s (GOPS; ratio = GEMM+epi / oneDNN; %s = GEMM+epi / peak)\n",
-                   clock_names[c], pass ? "best runs" : "medians", peak_name);
-            printf("%-16s | %9s %9s | %9s %6s | %10s %6s | %6s\n", "m x k x n", "GEMM+epi",
-                   "Run R=1", "oneDNN", "ratio", "oneDNN pre", "ratio", peak_name);
-            for (int s = 0; s < nshapes; s++) {
-                const result *r = &res[s];
-                const double *tv = pass ? r->best[c] : r->med[c];
-                double g = gops(r, tv[COMP]), gq = gops(r, tv[RUN]), gd = gops(r, tv[DNNL]);
-                double gp = gops(r, tv[DNNL_PRE]);
-                printf("%-16s | %9.1f %9.1f | %9.1f %5.2fx | %10.1f %5.2fx | %5.1f%%\n",
-                       shape_name(r), g, gq, gd, g / gd, gp, g / gp,
-                       peak > 0 ? 100 * g / peak : 0.0);
-            }
-        }
+        for (int pass = 0; pass < 2; pass++)
+            print_table(res, nshapes, c, pass, has_amx ? amx[c] : vnni[c], peak_name);
     printf("\nGOPS = 2*m*k*n / time. GEMM+epi = qmar's compute part of Run (allocate, pack x2, "
-           "GEMM, fused epilogue);\nRun R=1 = the whole public call on a one-rank group (plus "
-           "planning, agreement, the one-rank reduce);\noneDNN = matmul with plain (ab) weights "
-           "as given; oneDNN pre = weights reordered to oneDNN's layout beforehand (untimed).\n"
-           "oneDNN implementation: %s\n", res[0].impl);
+           "GEMM, fused epilogue),\nx2 plain row-major (ND); NZ = the same with x2 in FRACTAL_NZ "
+           "(read in place, never packed);\nRun R=1 = the whole public call on a one-rank group "
+           "(plus planning, agreement, the one-rank reduce);\noneDNN = matmul with plain (ab) "
+           "weights as given; oneDNN pre = weights reordered to oneDNN's layout beforehand "
+           "(untimed).\noneDNN implementation: %s\n", res[0].impl);
+    if (csv != NULL)
+        write_csv(csv, res, nshapes);
     qmar_comm_destroy(comm);
     dnnl_stream_destroy(stream);
     dnnl_engine_destroy(engine);

@@ -3,10 +3,14 @@
  *     int8 matmul on each rank followed by MPI_Allreduce and a BF16 conversion;
  *  2. the same operator on the in-process backend (R threads in rank 0), against the same baseline,
  *     and the compute alone (one rank) for reference;
- *  3. case 3 (int8 communication) against case 1 at a communication-bound shape.
+ *  3. case 3 (int8 communication) against case 1 at a communication-bound shape;
+ *  4. a sweep over m (default 1, 16, 128, 1024) at the main shape's k/R and n, both backends
+ *     against the baseline, with the per-call latency (plan + Run) of the smallest m; --csv FILE
+ *     writes it for bench/plot.py.
  * Times are medians over iterations of the slowest rank's time.
  *
- * usage: mpirun -n 2 bench_operator [--shape M,K,N] [--comm-shape M,K,N] [--iters I] */
+ * usage: mpirun -n 2 bench_operator [--shape M,K,N] [--comm-shape M,K,N] [--iters I]
+ *                                   [--sweep M1,M2,...] [--csv FILE] */
 #define _DEFAULT_SOURCE
 #include <mpi.h>
 #include <pthread.h>
@@ -32,6 +36,7 @@ typedef struct inputs {
     uint16_t *scale, *s1, *s2, *out;
     void *ws;
     uint64_t ws_size;
+    int time_plan; /* the time includes planning (get_workspace_size), not only Run */
 } inputs;
 
 static double now(void)
@@ -120,7 +125,7 @@ static double run_qmar(inputs *in, const char *group, int op_case)
         nd(s.m, s.n, 2, QMAR_BF16, in->out)};
     uint64_t ws_size = 0;
     qmar_executor *ex = NULL;
-    double secs = -1;
+    double secs = -1, t_plan = now();
     if (qmar_quant_matmul_all_reduce_v3_get_workspace_size(t[0], t[1], t[2], t[3], t[4], t[5],
                                                            t[6], t[7], group, "sum", 0, 1, t[8],
                                                            &ws_size, &ex) == QMAR_SUCCESS) {
@@ -131,7 +136,7 @@ static double run_qmar(inputs *in, const char *group, int op_case)
         }
         double t0 = now();
         qmar_status st = qmar_quant_matmul_all_reduce_v3(in->ws, in->ws_size, ex, NULL);
-        secs = st == QMAR_SUCCESS ? now() - t0 : -1;
+        secs = st == QMAR_SUCCESS ? now() - (in->time_plan ? t_plan : t0) : -1;
         if (st != QMAR_SUCCESS)
             fprintf(stderr, "qmar: %s\n", qmar_last_error());
     } else {
@@ -233,10 +238,15 @@ static void idle_barrier(void)
 
 /* ---- the three comparisons ------------------------------------------------------------------ */
 
+#define MAX_SWEEP 8
+
 typedef struct bench {
     int rank, size, iters;
     shape main, comm_bound;
     char group[QMAR_GROUP_NAME_MAX];
+    int64_t sweep[MAX_SWEEP];
+    int nsweep;
+    const char *csv;
 } bench;
 
 static void section_mpi(const bench *b, inputs *in, double *qmar_ms, double *base_ms)
@@ -282,12 +292,82 @@ static void section_comm_bound(const bench *b, double *case1_ms, double *case3_m
     free_inputs(&in);
 }
 
+/* One m of the sweep: qmar over MPI, the baseline, qmar in-process (rank 0's threads); then,
+ * with plan + Run timed, qmar over MPI and in-process again (the per-call latency). */
+typedef struct sweep_row {
+    double mpi, base, inproc, mpi_call, inproc_call; /* ms */
+} sweep_row;
+
+static void section_sweep(const bench *b, sweep_row *rows)
+{
+    for (int i = 0; i < b->nsweep; i++) {
+        shape s = {b->sweep[i], b->main.k, b->main.n};
+        inputs in;
+        sweep_row *r = &rows[i];
+        r->mpi = r->base = r->inproc = r->mpi_call = r->inproc_call = -1;
+        if (make_inputs(&in, s, 1000u + (uint64_t)b->rank) == 0) {
+            bench one = *b;
+            one.main = s;
+            section_mpi(&one, &in, &r->mpi, &r->base);
+            in.time_plan = 1;
+            qmar_run_arg qa = {&in, b->group, 1};
+            r->mpi_call = 1e3 * median_over_ranks(qmar_once, &qa, b->iters);
+        }
+        free_inputs(&in);
+        if (b->rank == 0) {
+            inputs ins[64];
+            int ok = 1;
+            for (int q = 0; q < b->size; q++)
+                ok &= make_inputs(&ins[q], s, 1000u + (uint64_t)q) == 0;
+            if (ok) {
+                r->inproc = 1e3 * inproc_median(ins, b->size, b->iters);
+                for (int q = 0; q < b->size; q++)
+                    ins[q].time_plan = 1;
+                r->inproc_call = 1e3 * inproc_median(ins, b->size, b->iters);
+            }
+            for (int q = 0; q < b->size; q++)
+                free_inputs(&ins[q]);
+        }
+        idle_barrier();
+    }
+}
+
+static void print_sweep(const bench *b, const sweep_row *rows)
+{
+    printf("\n# sweep over m: case 1 at (m, k/R, n) = (m, %lld, %lld), Run only (ms); "
+           "speed-up = baseline / qmar\n", (long long)b->main.k, (long long)b->main.n);
+    printf("%8s %12s %12s %8s %14s %8s\n", "m", "qmar MPI", "oneDNN+MPI", "speed-up",
+           "qmar in-proc", "speed-up");
+    for (int i = 0; i < b->nsweep; i++) {
+        const sweep_row *r = &rows[i];
+        printf("%8lld %12.3f %12.3f %7.2fx %14.3f %7.2fx\n", (long long)b->sweep[i], r->mpi,
+               r->base, r->base / r->mpi, r->inproc, r->base / r->inproc);
+    }
+    printf("per-call latency at m = %lld (plan + Run, median of the slowest rank): MPI %.1f us, "
+           "in-process %.1f us\n", (long long)b->sweep[0], 1e3 * rows[0].mpi_call,
+           1e3 * rows[0].inproc_call);
+    if (b->csv == NULL)
+        return;
+    FILE *f = fopen(b->csv, "w");
+    if (f == NULL) {
+        perror(b->csv);
+        return;
+    }
+    fprintf(f, "m,k,n,qmar_mpi_ms,baseline_ms,qmar_inproc_ms,qmar_mpi_call_ms,"
+               "qmar_inproc_call_ms\n");
+    for (int i = 0; i < b->nsweep; i++)
+        fprintf(f, "%lld,%lld,%lld,%.4f,%.4f,%.4f,%.4f,%.4f\n", (long long)b->sweep[i],
+                (long long)b->main.k, (long long)b->main.n, rows[i].mpi, rows[i].base,
+                rows[i].inproc, rows[i].mpi_call, rows[i].inproc_call);
+    fclose(f);
+}
+
 static void print_report(const bench *b, const double *ms)
 {
     const char *isa = getenv("QMAR_ISA"), *threads = getenv("QMAR_NUM_THREADS");
     printf("# bench_operator: R = %d MPI processes (transport as given to mpirun), QMAR_ISA=%s, "
            "QMAR_NUM_THREADS=%s, oneDNN on OMP_NUM_THREADS=%s; medians of %d runs\n",
-           b->size, isa ? isa : "(best)", threads ? threads : "1",
+           b->size, isa ? isa : "(best)", threads ? threads : "(default: CPUs / ranks)",
            getenv("OMP_NUM_THREADS") ? getenv("OMP_NUM_THREADS") : "(unset)", b->iters);
     printf("\n# whole operator: case 1, BF16 output, per-channel scales, bias; "
            "(m, k/R, n) = (%lld, %lld, %lld)\n", (long long)b->main.m, (long long)b->main.k,
@@ -319,18 +399,38 @@ static int parse_args(int argc, char **argv, bench *b)
     b->iters = 5;
     b->main = (shape){1024, 2048, 4096};
     b->comm_bound = (shape){8192, 64, 4096};
+    static const int64_t sweep[] = {1, 16, 128, 1024};
+    b->nsweep = 4;
+    memcpy(b->sweep, sweep, sizeof sweep);
+    b->csv = NULL;
     for (int i = 1; i < argc; i++) {
         int last = i + 1 >= argc;
-        if (!last && strcmp(argv[i], "--shape") == 0 && parse_shape(argv[i + 1], &b->main) == 0)
+        if (!last && strcmp(argv[i], "--csv") == 0) {
+            b->csv = argv[++i];
+        } else if (!last && strcmp(argv[i], "--sweep") == 0) {
+            char *p = argv[++i], *end;
+            b->nsweep = 0;
+            while (*p != '\0' && b->nsweep < MAX_SWEEP) {
+                long long m = strtoll(p, &end, 10);
+                if (end == p || m < 1)
+                    return -1;
+                b->sweep[b->nsweep++] = m;
+                p = *end == ',' ? end + 1 : end;
+            }
+            if (b->nsweep == 0)
+                return -1;
+        } else if (!last && strcmp(argv[i], "--shape") == 0 &&
+                   parse_shape(argv[i + 1], &b->main) == 0) {
             i++;
-        else if (!last && strcmp(argv[i], "--comm-shape") == 0 &&
-                 parse_shape(argv[i + 1], &b->comm_bound) == 0)
+        } else if (!last && strcmp(argv[i], "--comm-shape") == 0 &&
+                   parse_shape(argv[i + 1], &b->comm_bound) == 0) {
             i++;
-        else if (!last && strcmp(argv[i], "--iters") == 0 && (b->iters = atoi(argv[i + 1])) > 0 &&
-                 b->iters <= 64)
+        } else if (!last && strcmp(argv[i], "--iters") == 0 &&
+                   (b->iters = atoi(argv[i + 1])) > 0 && b->iters <= 64) {
             i++;
-        else
+        } else {
             return -1;
+        }
     }
     return 0;
 }
@@ -340,13 +440,15 @@ int main(int argc, char **argv)
     bench b;
     qmar_comm *comm = NULL;
     double ms[6];
+    sweep_row rows[MAX_SWEEP];
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &b.rank);
     MPI_Comm_size(MPI_COMM_WORLD, &b.size);
     if (parse_args(argc, argv, &b) != 0 || b.size > 64) {
         if (b.rank == 0)
             fprintf(stderr, "usage: mpirun -n R bench_operator [--shape M,K,N] "
-                            "[--comm-shape M,K,N] [--iters 1..64]\n");
+                            "[--comm-shape M,K,N] [--iters 1..64] [--sweep M1,M2,...] "
+                            "[--csv FILE]\n");
         MPI_Finalize();
         return 2;
     }
@@ -361,8 +463,11 @@ int main(int argc, char **argv)
     free_inputs(&in);
     section_inproc(&b, &ms[2], &ms[3]);
     section_comm_bound(&b, &ms[4], &ms[5]);
-    if (b.rank == 0)
+    section_sweep(&b, rows);
+    if (b.rank == 0) {
         print_report(&b, ms);
+        print_sweep(&b, rows);
+    }
     qmar_comm_destroy(comm);
     MPI_Finalize();
     return 0;

@@ -5,6 +5,8 @@
  * Outputs sit between guard words, rows are strided with guards in the gaps. The AMX kernel's
  * blocking and layouts also run with the tile instructions emulated. Fails if an ISA this CPU
  * supports was never run. `test_kernels exhaustive` also converts every fp32 bit pattern. */
+#define _GNU_SOURCE /* sched_getaffinity */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include "check.h"
 #include "compute.h"
 #include "fp.h"
+#include "kernels/cpu.h"
 #include "kernels/epilogue_simd.h"
 #include "kernels/kernel.h"
 #include "nz.h"
@@ -255,28 +258,58 @@ static void gemm_suite(void)
             check_gemm(par[i][0], par[i][1], par[i][2], 0, (int32_t)(next() % 4), th);
 }
 
-/* The kernels' direct paths (few rows, x2 row-major): every m up to one past the largest
- * direct_rows, k around the group of 4 and the kernels' k blocks, n around the 64-column slices
- * and column blocks, extreme values, 1-3 threads. */
+/* The kernels' direct paths, x2 read where it lies. Few rows (every m up to 17, ND; fewer m in
+ * the other layouts), then up to one row tile (direct_rows) in any layout: k around the group of 4, the 64 k
+ * values of a column line, the kernels' k blocks and stage depths, n around the 32-column NZ
+ * strips, the 64-column slices and the column blocks, extreme values, 1-3 threads. Then many
+ * rows in FRACTAL_NZ (plain and transposed), which is never packed: row tiles, k blocks and
+ * stages crossed. */
 static void direct_suite(void)
 {
     static const int64_t ks[] = {1, 2, 3, 4, 5, 63, 64, 65, 255, 513, 1027, 4096};
-    static const int64_t ns[] = {1, 15, 63, 64, 65, 200, 256, 257, 513};
+    static const int64_t ns[] = {1, 15, 33, 63, 64, 65, 200, 256, 257, 513};
+    static const int64_t few_ms[] = {1, 5, 7, 16};
+    static const int64_t few_ks[] = {1, 3, 4, 5, 63, 64, 65, 513, 1027};
+    static const int64_t few_ns[] = {1, 33, 63, 64, 65, 257};
     int32_t most = 0;
     for (int v = 0; v < nvariants; v++)
         if (variants[v].k->gemm_direct != NULL && variants[v].k->direct_rows > most)
             most = variants[v].k->direct_rows;
     forced_mode = QMAR__MODE_DIRECT;
-    for (int64_t m = 1; m <= most + 1; m++)
+    for (int64_t m = 1; m <= 17; m++) /* every m of the decode shapes (avx512: up to 16) */
         for (unsigned i = 0; i < sizeof ks / sizeof ks[0]; i++)
             for (unsigned j = 0; j < sizeof ns / sizeof ns[0]; j++)
                 check_gemm(m, ks[i], ns[j], (int)(next() % 4), QMAR__X2_ND,
                            (int32_t)(next() % 3) + 1);
+    const int64_t tile_ms[] = {18, 61, most - 1, most, most + 1}; /* up to one row tile */
+    static const int64_t tile_ks[] = {1, 5, 65, 513};
+    for (unsigned mi = 0; mi < sizeof tile_ms / sizeof tile_ms[0]; mi++)
+        for (unsigned i = 0; i < sizeof tile_ks / sizeof tile_ks[0]; i++)
+            check_gemm(tile_ms[mi], tile_ks[i], few_ns[next() % 6], (int)(next() % 4),
+                       (int32_t)(next() % 4), (int32_t)(next() % 3) + 1);
+    for (int32_t layout = QMAR__X2_ND_T; layout <= QMAR__X2_NZ_T; layout++)
+        for (unsigned mi = 0; mi < sizeof few_ms / sizeof few_ms[0]; mi++)
+            for (unsigned i = 0; i < sizeof few_ks / sizeof few_ks[0]; i++)
+                for (unsigned j = 0; j < sizeof few_ns / sizeof few_ns[0]; j++)
+                    check_gemm(few_ms[mi], few_ks[i], few_ns[j], (int)(next() % 4), layout,
+                               (int32_t)(next() % 3) + 1);
     for (int data = 0; data < 4; data++) { /* the largest k; several column blocks on threads */
-        check_gemm(1 + (int64_t)(next() % (uint64_t)(most + 1)), 65535, 17, data, QMAR__X2_ND, 1);
+        int32_t layout = data; /* each layout once */
+        check_gemm(1 + (int64_t)(next() % (uint64_t)(most + 1)), 65535, 17, data, layout, 1);
         check_gemm(1 + (int64_t)(next() % (uint64_t)(most + 1)), 4097, 1000, data, QMAR__X2_ND,
                    2 + data % 2);
+        check_gemm(1 + (int64_t)(next() % (uint64_t)(most + 1)), 4097, 1000, data, layout,
+                   2 + data % 2);
     }
+    /* (m, k, n): past the direct rows, past a row tile (m = 390 and 800 cross the tiles of
+     * 384 rows that 1 MiB of L2 gives), around the k blocks and the stage depth (512) */
+    static const int64_t many[][3] = {{18, 1100, 300}, {97, 513, 200}, {390, 7, 65},
+                                      {390, 513, 33},  {97, 1, 1},     {18, 511, 65},
+                                      {800, 64, 70},   {40, 4097, 129}};
+    for (int32_t layout = QMAR__X2_NZ; layout <= QMAR__X2_NZ_T; layout++)
+        for (unsigned i = 0; i < sizeof many / sizeof many[0]; i++)
+            check_gemm(many[i][0], many[i][1], many[i][2], (int)(next() % 4), layout,
+                       (int32_t)(next() % 3) + 1);
     forced_mode = -2;
 }
 
@@ -580,6 +613,36 @@ static void rows_suite(void)
             check_rows(shapes[i][0], shapes[i][1], shapes[i][2], th);
 }
 
+/* The CPU's facts and what follows from them: cache sizes known (read or defaulted), every
+ * kernel's blocking a whole number of its micro-tiles, and the default thread count the CPUs of
+ * this process's affinity mask shared by the ranks (QMAR_NUM_THREADS unset here). */
+static void cpu_suite(void)
+{
+    const qmar__cpu *cpu = qmar__cpu_facts();
+    printf("CPU %s family %u model %u: L1d %lld, L2 %lld, L3 %lld bytes (%s)\n", cpu->vendor,
+           cpu->family, cpu->model, (long long)cpu->l1d, (long long)cpu->l2, (long long)cpu->l3,
+           cpu->cache_source);
+    CHECK(cpu->l1d >= 1024 && cpu->l2 >= cpu->l1d);
+    for (int v = 0; v < nvariants; v++) {
+        const qmar__kernel *k = variants[v].k;
+        CHECK(k->mc >= k->mr && k->mc % k->mr == 0);
+        CHECK(k->nc >= k->bfmt.nr && k->nc % k->bfmt.nr == 0);
+        if (k->gemm_direct != NULL)
+            CHECK(k->stage_bytes >= 8192 && k->kc % 4 == 0);
+    }
+    cpu_set_t set;
+    CHECK(sched_getaffinity(0, sizeof set, &set) == 0);
+    int32_t cpus = CPU_COUNT(&set), most = cpus < 64 ? cpus : 64;
+    CHECK(qmar__default_threads(1) == most);
+    CHECK(qmar__default_threads(cpus) == 1);
+    CHECK(qmar__default_threads(cpus + 1) == 1);
+    CHECK(qmar__default_threads(0) == most);
+    if (cpus >= 4)
+        CHECK(qmar__default_threads(2) == (cpus / 2 < 64 ? cpus / 2 : 64));
+    if (getenv("QMAR_NUM_THREADS") == NULL)
+        CHECK(qmar__num_threads(1) == most && qmar__num_threads(cpus) == 1);
+}
+
 int main(int argc, char **argv)
 {
     int exhaustive = argc > 1 && strcmp(argv[1], "exhaustive") == 0;
@@ -594,6 +657,7 @@ int main(int argc, char **argv)
     printf("; selected: %s\n", qmar__kernel_select()->name);
     variants[nvariants++] = (variant){"amx-emulated", &qmar__kernel_amx_emulated, 0, 0, 0};
 
+    cpu_suite();
     gemm_suite();
     direct_suite();
     rows_suite();

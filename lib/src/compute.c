@@ -1,9 +1,10 @@
-/* The compute driver: packs x2 once per Run (all of it up front, or — when x1 is a single row
- * tile — each column block right before its one use), then walks (row tile, column block) items:
- * pack the rows of x1, GEMM into an int32 block that stays in cache, epilogue straight out of it;
- * contiguous runs of items go to the rank's threads. For a few rows (LLM decode) with x2 stored
- * row-major, a kernel's gemm_direct reads x2 as stored instead: packing it would cost more than
- * the GEMM itself, as every byte of x2 is used by only m rows. */
+/* The compute driver: walks (row tile, column block) items, GEMM into an int32 block that stays
+ * in cache, epilogue straight out of it; contiguous runs of items go to the rank's threads.
+ * Where the kernel has a direct path (gemm_direct) and x2 is in FRACTAL_NZ, or x1 is at most the
+ * kernel's direct_rows (one row tile), x2 is read where it lies, block by block through an
+ * L1-sized buffer: no copy of x2 is made. Otherwise x2 is packed once per Run (all of it up
+ * front, or — when x1 is a single row tile — each column block right before its one use) and the
+ * rows of x1 are packed tile by tile. */
 #define _DEFAULT_SOURCE /* madvise */
 #include "fault.h"
 #include "compute.h"
@@ -71,26 +72,29 @@ qmar_status qmar__compute_init(qmar__compute *c, const qmar__kernel *kern, int32
     return qmar__compute_init_mode(c, kern, threads, m, k, n, layout, QMAR__MODE_CHOOSE);
 }
 
-/* The direct path needs the kernel's gemm_direct and x2 row-major; it is chosen for m up to the
- * kernel's direct_rows (measured there). */
+/* The direct path needs the kernel's gemm_direct; it is taken for m up to the kernel's
+ * direct_rows (measured there) in any layout, and for any m in the layouts the kernel reads in
+ * place (FRACTAL_NZ: never packed, whatever the mode asked, except PACKED or FUSED forced by a
+ * test on a kernel that can pack). */
 static int direct_applies(const qmar__kernel *kern, int64_t m, int32_t layout, int32_t mode)
 {
-    if (kern->gemm_direct == NULL || layout != QMAR__X2_ND || m > kern->direct_rows)
+    if (kern->gemm_direct == NULL || mode == QMAR__MODE_PACKED || mode == QMAR__MODE_FUSED)
         return 0;
-    return mode == QMAR__MODE_DIRECT || mode == QMAR__MODE_CHOOSE;
+    return m <= kern->direct_rows || (kern->inplace_layouts >> layout & 1u);
 }
 
-/* One tile of all m rows; wide column blocks (x2 is read along its rows, and a wide block reads
- * it in long runs), one per thread where the int32 block allows; per thread, the kernel's
- * scratch and that block. */
+/* Row tiles of the kernel's mc (all m rows when they are few); column blocks whose int32 block
+ * stays in L2, one per thread where that allows (x2 is read in long runs along a wide block);
+ * per thread, the kernel's scratch and that block. */
 static qmar_status init_direct(qmar__compute *c)
 {
     c->direct = 1;
-    c->mc = c->m < 1 ? 1 : c->m;
+    int64_t m = c->m < 1 ? 1 : c->m;
+    c->mc = m <= c->kern->direct_rows ? m : min64(m, c->kern->mc);
     int64_t nr = c->kern->bfmt.nr;
     c->nc = min64(align_up((c->n + c->threads - 1) / c->threads, nr),
                   align_up(DIRECT_C_BYTES / 4 / c->mc, nr));
-    c->a_area = (uint64_t)align_up((int64_t)c->kern->direct_scratch, 64); /* its scratch */
+    c->a_area = (uint64_t)align_up((int64_t)c->kern->direct_scratch(c->mc), 64);
     c->work_stride = c->a_area + (uint64_t)c->mc * (uint64_t)align_up(c->nc, 16) * 4u;
     c->scale_col = qmar__malloc((size_t)c->n * sizeof *c->scale_col);
     c->work = alloc64(c->work_stride * (uint64_t)c->threads);
@@ -110,7 +114,8 @@ qmar_status qmar__compute_init_mode(qmar__compute *c, const qmar__kernel *kern, 
     c->layout = layout;
     if (direct_applies(kern, m, layout, mode))
         return init_direct(c);
-    int32_t fused = mode == QMAR__MODE_PACKED || mode == QMAR__MODE_FUSED ? mode : -1;
+    int32_t fused = mode == QMAR__MODE_PACKED || mode == QMAR__MODE_FUSED ? mode
+                    : mode == QMAR__MODE_BLOCKS ? 0 : -1;
     /* Tiles no larger than the problem, so that small calls allocate little. */
     int64_t kp = align_up(k, kern->bfmt.kalign);
     int64_t mc = A_TILE_BYTES / kp / kern->mr * kern->mr;
@@ -233,7 +238,8 @@ static void rows_share(const job *jb)
         int64_t j0 = it % blocks * nc, j1 = min64(j0 + nc, n);
         const int8_t *x1 = c->x1 + (jb->row0 + r) * k;
         if (c->direct) { /* x1 and x2 as they are */
-            kern->gemm_direct(x1, k, rows, c->x2, n, k, j0, j1, cbuf, ldc, pa);
+            qmar__b_src src = {c->x2, c->layout, k, n};
+            kern->gemm_direct(x1, k, rows, &src, j0, j1, cbuf, ldc, pa);
         } else {
             if (tile != packed_tile)
                 kern->pack_a(x1, k, rows, k, pa);

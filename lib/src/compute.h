@@ -1,6 +1,6 @@
 /* Internal: the compute part of Run (numerics.md §1-§3): x2 packed once per Run into the kernel's
- * layout (or, for a few rows, read as stored by the kernel's direct path), then any range of
- * rows -> e values (Y bits), split over the rank's threads. A caller that overlaps communication
+ * layout (or, for a few rows or in FRACTAL_NZ, read where it lies by the kernel's direct path),
+ * then any range of rows -> e values (Y bits), split over the rank's threads. A caller that overlaps communication
  * calls qmar__compute_rows once per row tile. */
 #ifndef QMAR_SRC_COMPUTE_H
 #define QMAR_SRC_COMPUTE_H
@@ -33,7 +33,9 @@ enum qmar__compute_mode {
     QMAR__MODE_CHOOSE = -1, /* by the shape, the layout and the kernel */
     QMAR__MODE_PACKED = 0,  /* all of x2 packed first */
     QMAR__MODE_FUSED = 1,   /* packed column block by column block as it is used (any m) */
-    QMAR__MODE_DIRECT = 2   /* not packed (gemm_direct); where it does not apply, as CHOOSE */
+    QMAR__MODE_DIRECT = 2,  /* not packed (gemm_direct); where it does not apply, as CHOOSE */
+    QMAR__MODE_BLOCKS = 3   /* rows computed block by block (Run's overlap): as CHOOSE, but x2
+                             * packed all at once where it is packed */
 };
 
 /* Allocates everything for (m, k, n), x2 stored in `layout` (enum qmar__x2_layout), on

@@ -171,11 +171,12 @@ static qmar_status scratch_alloc(const qmar_executor *e, scratch *s)
 {
     const qmar__facts *f = &e->facts;
     s->split = rows_per_block(f) < f->m && overlap_wanted(e->comm);
-    /* Split into blocks, x2 is packed once up front: packing it column block by column block
-     * right before use (compute.c's fused mode) would pack all of it again for every block. */
+    /* Split into blocks, x2 is packed once up front (where it is packed at all): packing it
+     * column block by column block right before use would pack all of it again per block. */
     qmar_status st = qmar__compute_init_mode(&s->compute, qmar__kernel_select(),
-                                             qmar__num_threads(), f->m, f->k, f->n, f->x2_layout,
-                                             s->split ? QMAR__MODE_PACKED : QMAR__MODE_CHOOSE);
+                                             qmar__num_threads(e->comm->local_ranks), f->m, f->k,
+                                             f->n, f->x2_layout,
+                                             s->split ? QMAR__MODE_BLOCKS : QMAR__MODE_CHOOSE);
     if (st != QMAR_SUCCESS)
         return st;
     s->ratio = f->op_case == 3 ? qmar__malloc((size_t)f->n * sizeof *s->ratio) : NULL;

@@ -2,27 +2,25 @@
  * x2 + 128 (uint8) and A stays signed (broadcast 4 bytes at a time): the sums carry an extra
  * 128 * rowsum(A), which the accumulators start from the negative of. Everything is exact
  * modulo 2^32 and the true sum fits in int32 (numerics.md §1), so the result is exact.
- * Micro-kernel: 6 rows x 64 columns (24 zmm accumulators), k blocked by KC. */
+ * Micro-kernel: 6 rows x 64 columns (24 zmm accumulators), k blocked (tune, below). */
 #include <immintrin.h>
 #include <string.h>
 
 #include "epilogue_simd.h"
+#include "cpu.h"
 #include "kernel.h"
+#include "validate.h"
 
 #define MR 6
 #define NR 64
-/* Blocking, measured on Zen 4 (1 MiB L2): k blocks of 1024 values (a 64-column B slice is 64 KiB
- * and streams from L2), row tiles of 384 and column blocks of 256 (the tile's packed A slice and
- * its int32 block, 384 KiB each, stay in L2). Overridable for tuning experiments. */
-#ifndef KC_GROUPS
-#define KC_GROUPS 256
-#endif
-#ifndef MC
-#define MC 384
-#endif
-#ifndef NC
-#define NC 256
-#endif
+
+/* Blocking, set once per process from the CPU's caches (tune, below; cpu.h); the values here
+ * are what tune derives from 32 KiB L1d / 1 MiB L2, for a caller that skips dispatch.c.
+ * Packed path: k blocks of kc_groups groups of 4 (a 64-column B slice of 64 kc bytes streams
+ * from L2: 1/16 of it), row tiles of mc rows and column blocks of nc (the tile's packed A slice
+ * and its int32 block take 3/8 of L2 each). Direct path: blocks of x2 staged into an L1-sized
+ * buffer (the largest power of two not above L1d). */
+static int64_t kc_groups = 256, tile_mc = 384, tile_nc = 256, stage_bytes = 32768;
 
 static int64_t align_up(int64_t v, int64_t a)
 {
@@ -149,8 +147,8 @@ static void gemm(const void *pa, int64_t rows, const void *pb, int64_t k, int64_
     int64_t kp = align_up(k, 4), groups = kp / 4, prows = align_up(rows, MR);
     const int32_t *corr = pa;
     const uint8_t *panels = (const uint8_t *)pa + corr_bytes(rows);
-    for (int64_t g0 = 0; g0 < groups; g0 += KC_GROUPS) {
-        int64_t gn = groups - g0 < KC_GROUPS ? groups - g0 : KC_GROUPS;
+    for (int64_t g0 = 0; g0 < groups; g0 += kc_groups) {
+        int64_t gn = groups - g0 < kc_groups ? groups - g0 : kc_groups;
         for (int64_t j = j0; j < j1; j += NR) {
             const uint8_t *bp = (const uint8_t *)pb + (j / NR) * kp * NR + g0 * NR * 4;
             for (int64_t r = 0; r < prows; r += MR)
@@ -160,63 +158,226 @@ static void gemm(const void *pa, int64_t rows, const void *pb, int64_t k, int64_
     }
 }
 
-/* ---- the direct path for few rows: x2 read as stored (row-major k x n), never packed ----
- * A block of DIRECT_KC rows x DIRECT_NC columns of x2 is rearranged into the packed-B order in a
- * 32 KiB buffer (the driver's scratch; it stays in L1), reading 4 rows at a time along their
- * columns; the rows of x1 are then multiplied with it 64 columns at a time (up to MR rows,
- * accumulators in registers, A broadcast straight from x1), the sums carried in c from one k
- * block to the next. k blocks are the outer loop, so x2 is read along whole rows, in long runs:
- * 64-byte pieces one row (4 KiB page) apart read at a quarter of the speed, as no prefetcher
- * follows them across pages. Every byte of x2 is read from memory and rearranged once, whatever
- * m is; the sums are the same as gemm's. */
-#define DIRECT_KC 64
-#define DIRECT_NC 512
-/* The largest m the driver sends here. Measured on Zen 4 (1 thread, k = n = 4096, best of 200
- * calls, x2 warm in L3), GOPS of GEMM + epilogue with x2 packed block by block (fused) -> direct:
- * m = 1: 17 -> 42, 4: 73 -> 109, 8: 95 -> 118, 12: 164 -> 162, 16: 179 -> 189, 20: 190 -> 221,
- * 24: 242 -> 223, 32: 233 -> 231. Past 16 rows the packed micro-kernel (6 rows from packed A)
- * wins or ties and the direct path's int32 block (m x nc) outgrows L2. */
-#define DIRECT_ROWS 16
 
-/* Rows t..t+3 of a 64-column slice of x2 (row stride ld; columns outside cm load as 0, rows from
- * `valid` on are not read and are 0) in the packed-B order, stored as 256 bytes at d: 16 bytes
- * per column, the 4 bytes of each column adjacent, XOR 0x80. */
-static inline void stage_group(const int8_t *s, int64_t ld, int64_t valid, __mmask64 cm,
-                               uint8_t *d)
+/* Few rows (LLM decode) with x2 row-major: k blocks of 64 rows, read along the rows in runs of
+ * stage_bytes / 64 columns. Measured on Zen 4 (1 thread, k = n = 4096, x2 warm in L3), GOPS of
+ * GEMM + epilogue with x2 packed block by block -> staged here: m = 1: 17 -> 42, 4: 73 -> 109,
+ * 8: 95 -> 118, 16: 179 -> 189. More rows take deeper blocks (fewer round trips of the int32
+ * block), still 2 KiB or more of each row at a time (rows one page apart each cost a TLB entry). */
+#define DECODE_ROWS 16
+
+/* ---- the direct path: x2 read where it lies, never packed ----
+ * A block of x2 (kc rows x nc columns) is rearranged into the packed-B order in an L1-sized
+ * buffer (the driver's scratch), in registers, from whichever layout x2 is stored in; the rows of
+ * x1 are then multiplied with it 64 columns at a time (up to MR rows, accumulators in registers,
+ * A broadcast straight from x1), the sums carried in c from one k block to the next. The block's
+ * shape follows the layout, so that x2 is read in long runs (64-byte pieces one 4 KiB row apart
+ * read at a quarter of the speed, as no prefetcher follows them across pages):
+ *   ND (rows contiguous in n): 64 rows x stage_bytes/64 columns, read along the rows;
+ *   NZ (strips of 32 columns, each k x 32 contiguous), ND_T and NZ_T (columns contiguous in k):
+ *     stage_bytes/64 rows x 64 columns, read down the strips or along the columns.
+ * Every byte of x2 is read and rearranged once per call, whatever the rows; the sums are the
+ * same as gemm's. For a few rows (LLM decode) this streams x2 once; for many rows the staging
+ * is a small part of the multiply-adds each staged byte meets. */
+
+static int64_t nz_rows(int64_t rows)
 {
-    __m512i z = _mm512_setzero_si512();
-    __m512i r0 = _mm512_maskz_loadu_epi8(cm, s);
-    __m512i r1 = valid > 1 ? _mm512_maskz_loadu_epi8(cm, s + ld) : z;
-    __m512i r2 = valid > 2 ? _mm512_maskz_loadu_epi8(cm, s + 2 * ld) : z;
-    __m512i r3 = valid > 3 ? _mm512_maskz_loadu_epi8(cm, s + 3 * ld) : z;
-    __m512i lo01 = _mm512_unpacklo_epi8(r0, r1), hi01 = _mm512_unpackhi_epi8(r0, r1);
-    __m512i lo23 = _mm512_unpacklo_epi8(r2, r3), hi23 = _mm512_unpackhi_epi8(r2, r3);
-    /* in 128-bit lane L: w = columns 16L+0..3, x = 16L+4..7, y = 16L+8..11, v = 16L+12..15 */
-    __m512i w = _mm512_unpacklo_epi16(lo01, lo23), x = _mm512_unpackhi_epi16(lo01, lo23);
-    __m512i y = _mm512_unpacklo_epi16(hi01, hi23), v = _mm512_unpackhi_epi16(hi01, hi23);
-    /* a 4 x 4 transpose of 128-bit lanes: output q = lane q of w, x, y, v */
+    return align_up(rows, 16);
+}
+
+/* 64 bytes of a line of x2: lo and hi are its two 32-byte halves; bytes outside `valid` load as
+ * 0 and are not read (masked loads do not fault). */
+static inline __m512i line64(const int8_t *lo, const int8_t *hi, int64_t valid)
+{
+    if (valid <= 0)
+        return _mm512_setzero_si512();
+    __mmask32 mlo = _cvtu32_mask32(valid >= 32 ? ~0u : ~0u >> (32 - valid));
+    __m256i a = _mm256_maskz_loadu_epi8(mlo, lo);
+    __m256i b = _mm256_setzero_si256();
+    if (valid > 32)
+        b = _mm256_maskz_loadu_epi8(_cvtu32_mask32(valid >= 64 ? ~0u : ~0u >> (64 - valid)), hi);
+    return _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
+}
+
+/* A 4 x 4 transpose of the 128-bit lanes of w, x, y, v (output q = lane q of w, x, y, v),
+ * XOR 0x80, stored at d, d + step, d + 2 step, d + 3 step. */
+static inline void store_lanes_t(__m512i w, __m512i x, __m512i y, __m512i v, uint8_t *d,
+                                 int64_t step, int64_t count)
+{
     __m512i wx_lo = _mm512_shuffle_i64x2(w, x, 0x44), wx_hi = _mm512_shuffle_i64x2(w, x, 0xEE);
     __m512i yv_lo = _mm512_shuffle_i64x2(y, v, 0x44), yv_hi = _mm512_shuffle_i64x2(y, v, 0xEE);
     __m512i flip = _mm512_set1_epi8((char)0x80);
     _mm512_store_si512(d, _mm512_xor_si512(_mm512_shuffle_i64x2(wx_lo, yv_lo, 0x88), flip));
-    _mm512_store_si512(d + 64, _mm512_xor_si512(_mm512_shuffle_i64x2(wx_lo, yv_lo, 0xDD), flip));
-    _mm512_store_si512(d + 128, _mm512_xor_si512(_mm512_shuffle_i64x2(wx_hi, yv_hi, 0x88), flip));
-    _mm512_store_si512(d + 192, _mm512_xor_si512(_mm512_shuffle_i64x2(wx_hi, yv_hi, 0xDD), flip));
+    if (count > 1)
+        _mm512_store_si512(d + step,
+                           _mm512_xor_si512(_mm512_shuffle_i64x2(wx_lo, yv_lo, 0xDD), flip));
+    if (count > 2)
+        _mm512_store_si512(d + 2 * step,
+                           _mm512_xor_si512(_mm512_shuffle_i64x2(wx_hi, yv_hi, 0x88), flip));
+    if (count > 3)
+        _mm512_store_si512(d + 3 * step,
+                           _mm512_xor_si512(_mm512_shuffle_i64x2(wx_hi, yv_hi, 0xDD), flip));
 }
 
-/* Rows [t0, t1) x columns [j, j1) (j1 - j <= DIRECT_NC) of x2 into buf: slices of 64 columns, each
- * Align(t1 - t0, 4) / 4 groups of 256 bytes (the packed-B layout of that small matrix). */
-static void stage(const int8_t *b, int64_t ldb, int64_t t0, int64_t t1, int64_t j, int64_t j1,
+/* Rows t..t+3 of a 64-column slice (r0..r3, 64 columns each) as one group of the packed-B order:
+ * 256 bytes at d, 16 bytes per 4 columns, the 4 bytes of each column adjacent, XOR 0x80. */
+static inline void group_of_rows(__m512i r0, __m512i r1, __m512i r2, __m512i r3, uint8_t *d)
+{
+    __m512i lo01 = _mm512_unpacklo_epi8(r0, r1), hi01 = _mm512_unpackhi_epi8(r0, r1);
+    __m512i lo23 = _mm512_unpacklo_epi8(r2, r3), hi23 = _mm512_unpackhi_epi8(r2, r3);
+    /* in 128-bit lane L: w = columns 16L+0..3, x = 16L+4..7, y = 16L+8..11, v = 16L+12..15 */
+    store_lanes_t(_mm512_unpacklo_epi16(lo01, lo23), _mm512_unpackhi_epi16(lo01, lo23),
+                  _mm512_unpacklo_epi16(hi01, hi23), _mm512_unpackhi_epi16(hi01, hi23), d, 64, 4);
+}
+
+/* 16 columns x 64 k values (l[c]: column c's k values t..t+63) as 16 groups of the packed-B
+ * order: group g's 4 bytes of the 16 columns are the 64 bytes at d + g * 256; only the first
+ * `groups` groups are stored. A 16 x 16 transpose of 32-bit words. */
+static inline void groups_of_columns(const __m512i l[16], uint8_t *d, int64_t groups)
+{
+    __m512i e[4][4]; /* e[q][i], lane L: group 4L + i of columns 4q..4q+3 */
+    for (int q = 0; q < 4; q++) {
+        __m512i a = _mm512_unpacklo_epi32(l[4 * q], l[4 * q + 1]);
+        __m512i b = _mm512_unpackhi_epi32(l[4 * q], l[4 * q + 1]);
+        __m512i c = _mm512_unpacklo_epi32(l[4 * q + 2], l[4 * q + 3]);
+        __m512i h = _mm512_unpackhi_epi32(l[4 * q + 2], l[4 * q + 3]);
+        e[q][0] = _mm512_unpacklo_epi64(a, c), e[q][1] = _mm512_unpackhi_epi64(a, c);
+        e[q][2] = _mm512_unpacklo_epi64(b, h), e[q][3] = _mm512_unpackhi_epi64(b, h);
+    }
+    /* group 4L + i = lane L of e[0][i], e[1][i], e[2][i], e[3][i] */
+    for (int i = 0; i < 4 && i < groups; i++) {
+        int64_t count = (groups - i + 3) / 4; /* groups i, 4 + i, ... below `groups` */
+        store_lanes_t(e[0][i], e[1][i], e[2][i], e[3][i], d + i * 256, 4 * 256,
+                      count < 4 ? count : 4);
+    }
+}
+
+/* The bytes of x2 for rows [t, t + 64) of column j, j < n, from a column-contiguous layout
+ * (ND_T, NZ_T): halves and how many of the 64 lie below t1. */
+static inline __m512i column_line(const qmar__b_src *b, int64_t t, int64_t t1, int64_t j)
+{
+    if (b->layout == QMAR__X2_ND_T) {
+        const int8_t *p = b->x2 + j * b->k + t;
+        return line64(p, p + 32, t1 - t);
+    }
+    int64_t strip = nz_rows(b->n) * 32; /* NZ_T: chunks of 32 k values, each n x 32 */
+    const int8_t *p = b->x2 + (t / 32) * strip + j * 32;
+    return line64(p, p + strip, t1 - t);
+}
+
+/* 4 rows (t..t+3, `valid` of them below k) of a 64-column slice (`w` columns below n) whose
+ * halves of 32 columns start at lo and hi, rows `ld` bytes apart, as one group at d. Full groups
+ * (the common case) take plain loads in registers; the edges masked ones. */
+#ifndef PF_AHEAD
+#define PF_AHEAD 1024
+#endif
+#ifndef PF_ROWS
+#define PF_ROWS 8
+#endif
+static inline void group_at(const int8_t *lo, const int8_t *hi, int64_t ld, int64_t valid,
+                            int64_t w, uint8_t *d)
+{
+    if (valid >= 4 && w >= 64) {
+        __m512i r0, r1, r2, r3;
+        if (hi == lo + 32) { /* one 64-byte piece per row */
+            r0 = _mm512_loadu_si512(lo), r1 = _mm512_loadu_si512(lo + ld);
+            r2 = _mm512_loadu_si512(lo + 2 * ld), r3 = _mm512_loadu_si512(lo + 3 * ld);
+        } else {
+#define HALVES(i)                                                                                  \
+    _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(lo + i * ld))), \
+                       _mm256_loadu_si256((const __m256i *)(hi + i * ld)), 1)
+            r0 = HALVES(0), r1 = HALVES(1), r2 = HALVES(2), r3 = HALVES(3);
+#undef HALVES
+        }
+        group_of_rows(r0, r1, r2, r3, d);
+        return;
+    }
+    __m512i z = _mm512_setzero_si512();
+    group_of_rows(line64(lo, hi, w), valid > 1 ? line64(lo + ld, hi + ld, w) : z,
+                  valid > 2 ? line64(lo + 2 * ld, hi + 2 * ld, w) : z,
+                  valid > 3 ? line64(lo + 3 * ld, hi + 3 * ld, w) : z, d);
+}
+
+/* Rows [t0, t1) x columns [j, j1) of x2 into buf: slices of 64 columns, each
+ * groups = Align(t1 - t0, 4) / 4 groups of 256 bytes (the packed-B layout of that small
+ * matrix). t0 a multiple of 64 (of 4 for ND), j a multiple of 64. */
+static void stage(const qmar__b_src *b, int64_t t0, int64_t t1, int64_t j, int64_t j1,
                   uint8_t *buf)
 {
     int64_t groups = (t1 - t0 + 3) / 4;
-    for (int64_t g = 0; g < groups; g++) {
-        const int8_t *s = b + (t0 + 4 * g) * ldb + j;
-        int64_t valid = t1 - t0 - 4 * g;
-        for (int64_t c = 0; c < j1 - j; c += NR) { /* along the rows: contiguous reads */
-            __mmask64 cm = _cvtu64_mask64(j1 - j - c >= NR ? ~0ULL : ~0ULL >> (NR - (j1 - j - c)));
-            stage_group(s + c, ldb, valid, cm, buf + (c / NR) * groups * 256 + g * 256);
+    if (b->layout == QMAR__X2_ND) { /* along the rows: contiguous reads */
+        for (int64_t g = 0; g < groups; g++)
+            for (int64_t c = 0; c < j1 - j; c += NR) {
+                const int8_t *s = b->x2 + (t0 + 4 * g) * b->n + j + c;
+                if (4 * g + PF_ROWS < t1 - t0) /* the same columns PF_ROWS rows on */
+                    for (int i = 0; i < 4; i++)
+                        _mm_prefetch((const char *)s + (PF_ROWS + i) * b->n, _MM_HINT_T0);
+                group_at(s, s + 32, b->n, t1 - t0 - 4 * g, j1 - j - c,
+                         buf + (c / NR) * groups * 256 + g * 256);
+            }
+    } else if (b->layout == QMAR__X2_NZ) { /* down two strips of 32 columns at a time */
+        int64_t strip = nz_rows(b->k) * 32;
+        for (int64_t c = 0; c < j1 - j; c += NR) {
+            const int8_t *lo = b->x2 + (j + c) / 32 * strip + t0 * 32, *hi = lo + strip;
+            for (int64_t g = 0; g < groups; g++) {
+                _mm_prefetch((const char *)lo + 128 * g + PF_AHEAD, _MM_HINT_T0);
+                _mm_prefetch((const char *)lo + 128 * g + PF_AHEAD + 64, _MM_HINT_T0);
+                _mm_prefetch((const char *)hi + 128 * g + PF_AHEAD, _MM_HINT_T0);
+                _mm_prefetch((const char *)hi + 128 * g + PF_AHEAD + 64, _MM_HINT_T0);
+                group_at(lo + 128 * g, hi + 128 * g, 32, t1 - t0 - 4 * g, j1 - j - c,
+                         buf + (c / NR) * groups * 256 + g * 256);
+            }
         }
+    } else { /* columns contiguous in k: 16 columns x 64 k values at a time */
+        for (int64_t c = 0; c < j1 - j; c += 16) {
+            uint8_t *slice = buf + (c / NR) * groups * 256 + (c % NR) * 4;
+            for (int64_t t = t0; t < t1; t += 64) {
+                __m512i l[16];
+                for (int i = 0; i < 16; i++)
+                    l[i] = c + i < j1 - j ? column_line(b, t, t1, j + c + i)
+                                          : _mm512_setzero_si512();
+                int64_t g = (t - t0) / 4;
+                groups_of_columns(l, slice + g * 256, groups - g < 16 ? groups - g : 16);
+            }
+        }
+    }
+}
+
+/* The bytes of x2 that stage reads for rows [t0, t1) x columns [j, j1), as `runs` runs of `len`
+ * bytes, `stride` apart from base. */
+typedef struct b_runs {
+    const int8_t *base;
+    int64_t stride, runs, len;
+} b_runs;
+
+static b_runs runs_of(const qmar__b_src *b, int64_t t0, int64_t t1, int64_t j, int64_t j1)
+{
+    switch (b->layout) {
+    case QMAR__X2_ND: return (b_runs){b->x2 + t0 * b->n + j, b->n, t1 - t0, j1 - j};
+    case QMAR__X2_ND_T: return (b_runs){b->x2 + j * b->k + t0, b->k, j1 - j, t1 - t0};
+    case QMAR__X2_NZ: {
+        int64_t strip = nz_rows(b->k) * 32;
+        return (b_runs){b->x2 + j / 32 * strip + t0 * 32, strip, (j1 - j + 31) / 32,
+                        (t1 - t0) * 32};
+    }
+    default: {
+        int64_t strip = nz_rows(b->n) * 32;
+        return (b_runs){b->x2 + t0 / 32 * strip + j * 32, strip, (t1 - t0 + 31) / 32,
+                        (j1 - j) * 32};
+    }
+    }
+}
+
+/* Asks for the next block's bytes (into L2) while this one is staged and multiplied: x2 is read
+ * from many places a few KiB long each (rows, strips or columns), which no hardware prefetcher
+ * follows far enough ahead to keep memory busy when each byte meets only a few rows. */
+static void prefetch_block(const qmar__b_src *b, int64_t t0, int64_t t1, int64_t j, int64_t j1)
+{
+    b_runs r = runs_of(b, t0, t1, j, j1);
+    for (int64_t i = 0; i < r.runs; i++) {
+        const char *p = (const char *)(r.base + i * r.stride);
+        for (int64_t o = 0; o < r.len; o += 64)
+            _mm_prefetch(p + o, _MM_HINT_T1);
     }
 }
 
@@ -282,39 +443,115 @@ typedef void direct_slice_fn(const int8_t *, int64_t, int64_t, int64_t, const ui
 static direct_slice_fn *const direct_slices[MR + 1] = {
     NULL, direct_slice1, direct_slice2, direct_slice3, direct_slice4, direct_slice5, direct_slice6};
 
-static void gemm_direct(const int8_t *a, int64_t lda, int64_t rows, const int8_t *b, int64_t ldb,
-                        int64_t k, int64_t j0, int64_t j1, int32_t *c, int64_t ldc,
-                        void *scratch)
+/* The staging buffer, then the rows' corrections. */
+static uint64_t direct_scratch(int64_t rows)
 {
-    uint8_t *buf = scratch; /* DIRECT_KC * DIRECT_NC bytes */
-    int32_t corr[DIRECT_ROWS]; /* rows <= direct_rows (kernel.h) */
+    return (uint64_t)stage_bytes + (uint64_t)align_up(rows, 16) * 4u;
+}
+
+/* The blocks of [0, k) x [j0, j1), kc x nc each, in the order they are read: along the columns
+ * first (t0 outer), or, down_k, down each column block first (j outer: for few rows in
+ * FRACTAL_NZ, whose strips of 32 columns run down all of k contiguously, so that x2 is read in
+ * runs of 32 k bytes instead of 16 KiB pieces 32 k bytes apart: m = 1, k = n = 16384 on Zen 5,
+ * 15 -> 21 GB/s). block i -> (t0, j). */
+typedef struct block_order {
+    int64_t k, kc, j0, j1, nc, kblocks, jblocks;
+    int down_k;
+} block_order;
+
+static void block_at(const block_order *o, int64_t i, int64_t *t0, int64_t *j)
+{
+    int64_t kb = o->down_k ? i % o->kblocks : i / o->jblocks;
+    int64_t jb = o->down_k ? i / o->kblocks : i % o->jblocks;
+    *t0 = kb * o->kc, *j = o->j0 + jb * o->nc;
+}
+
+static void gemm_direct(const int8_t *a, int64_t lda, int64_t rows, const qmar__b_src *b,
+                        int64_t j0, int64_t j1, int32_t *c, int64_t ldc, void *scratch)
+{
+    uint8_t *buf = scratch;
+    int32_t *corr = (int32_t *)(buf + stage_bytes);
+    int64_t k = b->k;
+    /* the block's shape (see above): kc a multiple of 64, kc x nc = stage_bytes */
+    int64_t kc = b->layout != QMAR__X2_ND ? stage_bytes / NR : rows <= DECODE_ROWS ? 64 : 128;
+    int64_t nc = stage_bytes / kc;
+    block_order o = {k, kc, j0, j1, nc, k > 0 ? (k + kc - 1) / kc : 1, (j1 - j0 + nc - 1) / nc,
+                     b->layout == QMAR__X2_NZ && rows <= DECODE_ROWS};
     for (int64_t r = 0; r < rows; r++)
         corr[r] = -128 * row_sum(a + r * lda, k);
-    for (int64_t t0 = 0; t0 < k || t0 == 0; t0 += DIRECT_KC) { /* once even for k == 0 */
-        int64_t t1 = t0 + DIRECT_KC < k ? t0 + DIRECT_KC : k, groups = (t1 - t0 + 3) / 4;
-        for (int64_t j = j0; j < j1; j += DIRECT_NC) {
-            int64_t jn = j + DIRECT_NC < j1 ? j + DIRECT_NC : j1;
-            stage(b, ldb, t0, t1, j, jn, buf);
-            for (int64_t s = j; s < jn; s += NR)
-                for (int64_t r = 0; r < rows; r += MR)
-                    direct_slices[rows - r < MR ? rows - r : MR](
-                        a + r * lda, lda, t0, k, buf + (s - j) / NR * groups * 256, groups,
-                        t0 == 0, corr + r, c + r * ldc + (s - j0), ldc);
+    for (int64_t i = 0, count = o.kblocks * o.jblocks; i < count; i++) {
+        int64_t t0, j, nt0, nj;
+        block_at(&o, i, &t0, &j);
+        int64_t t1 = t0 + kc < k ? t0 + kc : k, jn = j + nc < j1 ? j + nc : j1;
+        int64_t groups = (t1 - t0 + 3) / 4;
+        if (i + 1 < count) { /* ask for the next block's bytes while this one is worked on */
+            block_at(&o, i + 1, &nt0, &nj);
+            prefetch_block(b, nt0, nt0 + kc < k ? nt0 + kc : k, nj, nj + nc < j1 ? nj + nc : j1);
         }
+        stage(b, t0, t1, j, jn, buf);
+        for (int64_t s = j; s < jn; s += NR)
+            for (int64_t r = 0; r < rows; r += MR)
+                direct_slices[rows - r < MR ? rows - r : MR](
+                    a + r * lda, lda, t0, k, buf + (s - j) / NR * groups * 256, groups, t0 == 0,
+                    corr + r, c + r * ldc + (s - j0), ldc);
     }
 }
 
+/* ---- blocking from the CPU's caches ---- */
+
+static int64_t pow2_floor(int64_t v)
+{
+    int64_t p = 1;
+    while (p * 2 <= v)
+        p *= 2;
+    return p;
+}
+
+/* The rules of the comment at the top, applied to this CPU's L1d and L2 (per core: a cache
+ * shared by several logical CPUs counts as its share). On 32 KiB / 1 MiB (Zen 4, where these
+ * rules were measured) they give k blocks of 1024, tiles of 384 x 256 and a 32 KiB stage. */
+static void tune(qmar__kernel *self)
+{
+    const qmar__cpu *cpu = qmar__cpu_facts();
+    int64_t l1 = cpu->l1d, l2 = cpu->l2 / (cpu->l2_sharing > 1 ? cpu->l2_sharing : 1);
+    int64_t kc = pow2_floor(l2 / 16 / NR);
+    kc = kc < 256 ? 256 : kc > 4096 ? 4096 : kc;
+    kc_groups = kc / 4;
+    int64_t mc = l2 * 3 / 8 / kc / MR * MR;
+    tile_mc = mc < 2 * MR ? 2 * MR : mc > 1536 ? 1536 : mc;
+    int64_t nc = l2 * 3 / 8 / (tile_mc * 4) / NR * NR;
+    tile_nc = nc < NR ? NR : nc > 2048 ? 2048 : nc;
+    int64_t st = pow2_floor(l1);
+    stage_bytes = st < 8192 ? 8192 : st > 65536 ? 65536 : st;
+    self->kc = (int32_t)kc;
+    self->stage_bytes = (int32_t)stage_bytes;
+    self->mc = (int32_t)tile_mc;
+    self->direct_rows = (int32_t)tile_mc;
+    self->nc = (int32_t)tile_nc;
+}
+
+
+/* The direct path serves every m up to one row tile (mc rows) in any layout, and every m in
+ * FRACTAL_NZ. One row tile was where x2 used to be packed column block by column block right
+ * before use ("fused"); staging the same blocks into L1 costs less: measured on Zen 5 (family 26,
+ * 1 thread, k = n = 4096, thread CPU time, a loaded shared machine): m = 128: 294 -> 535 GOPS;
+ * at m = 1024 (several tiles) packed and staged tie (605 / 597), so past one tile x2 is packed
+ * once per Run and each byte of it met by all rows from packed panels. */
 const qmar__kernel qmar__kernel_avx512 = {
     .name = "avx512",
     .bfmt = {.nr = NR, .group = 4, .kalign = 4, .xor_mask = 0x80},
     .mr = MR,
-    .mc = MC,
-    .nc = NC,
+    .mc = 384,
+    .nc = 256,
+    .tune = tune,
+    .kc = 1024,
+    .stage_bytes = 32768,
     .a_bytes = a_bytes,
     .pack_a = pack_a,
     .gemm = gemm,
     .gemm_direct = gemm_direct,
-    .direct_rows = DIRECT_ROWS,
-    .direct_scratch = DIRECT_KC * DIRECT_NC,
+    .direct_scratch = direct_scratch,
+    .direct_rows = 384, /* one row tile (tune): see qmar__kernel_avx512's comment */
+    .inplace_layouts = 1u << QMAR__X2_NZ | 1u << QMAR__X2_NZ_T,
     .epilogue = qmar__epilogue_avx512,
 };

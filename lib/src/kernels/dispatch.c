@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "kernel.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -82,14 +83,22 @@ static const qmar__kernel *built(int32_t isa)
 }
 
 static const qmar__kernel *supported[QMAR__NISA];
+static qmar__kernel tuned[QMAR__NISA]; /* copies whose blocking tune set for this CPU */
 static const qmar__kernel *selected;
-static int32_t num_threads = 1;
+static int32_t num_threads = 0; /* QMAR_NUM_THREADS, 0 if unset */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void detect(void)
 {
-    for (int32_t isa = 0; isa < QMAR__NISA; isa++)
-        supported[isa] = built(isa) != NULL && cpu_supports(isa) ? built(isa) : NULL;
+    for (int32_t isa = 0; isa < QMAR__NISA; isa++) {
+        supported[isa] = NULL;
+        if (built(isa) == NULL || !cpu_supports(isa))
+            continue;
+        tuned[isa] = *built(isa);
+        if (tuned[isa].tune != NULL)
+            tuned[isa].tune(&tuned[isa]);
+        supported[isa] = &tuned[isa];
+    }
     int32_t best = QMAR__ISA_SCALAR;
     for (int32_t isa = 0; isa < QMAR__NISA; isa++)
         if (supported[isa] != NULL)
@@ -114,7 +123,7 @@ static void detect(void)
         if (*end == '\0' && v >= 1 && v <= 64)
             num_threads = (int32_t)v;
         else
-            fprintf(stderr, "qmar: QMAR_NUM_THREADS=%s is not in 1..64; using 1\n", nt);
+            fprintf(stderr, "qmar: QMAR_NUM_THREADS=%s is not in 1..64; using the default\n", nt);
     }
 }
 
@@ -130,8 +139,8 @@ const qmar__kernel *qmar__kernel_select(void)
     return selected;
 }
 
-int32_t qmar__num_threads(void)
+int32_t qmar__num_threads(int32_t ranks_sharing)
 {
     pthread_once(&once, detect);
-    return num_threads;
+    return num_threads > 0 ? num_threads : qmar__default_threads(ranks_sharing);
 }

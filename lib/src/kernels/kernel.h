@@ -7,9 +7,10 @@
  * kernel's packed-A layout (pack_a), and gemm writes int32 sums of whole mr x nr blocks into a
  * caller's buffer, from which the epilogue makes Y bits. compute.c drives them.
  *
- * A kernel may also have a direct path for few rows (gemm_direct; LLM decode shapes): x2 stored
- * row-major is read as it is, rearranged in registers and a small cache-resident buffer, and no
- * packed B exists; packing would cost more than a GEMM in which each byte of x2 meets m rows. */
+ * A kernel may also have a direct path (gemm_direct): x2 is read where it lies, in any stored
+ * layout, rearranged in registers and an L1-sized buffer, and no packed B exists. It serves few
+ * rows (LLM decode shapes: packing would cost more than a GEMM in which each byte of x2 meets m
+ * rows) and, for any m, the layouts a user prepared once (FRACTAL_NZ), which Run never copies. */
 #ifndef QMAR_SRC_KERNELS_KERNEL_H
 #define QMAR_SRC_KERNELS_KERNEL_H
 #include <stdint.h>
@@ -37,11 +38,25 @@ typedef struct qmar__b_rect {
     int64_t st, sj;
 } qmar__b_rect;
 
+/* x2 as the user stored it: the k x n matrix in layout enum qmar__x2_layout (validate.h;
+ * numerics.md §7): 0 ND (row-major), 1 ND transposed (n x k row-major), 2 FRACTAL_NZ,
+ * 3 FRACTAL_NZ of the transposed (n x k) matrix. */
+typedef struct qmar__b_src {
+    const int8_t *x2;
+    int32_t layout;
+    int64_t k, n;
+} qmar__b_src;
+
 typedef struct qmar__kernel {
     const char *name; /* "scalar", "avx2", "avx512", "amx" (QMAR_ISA values) */
     qmar__bfmt bfmt;
     int32_t mr;       /* rows per micro-panel: gemm writes round_up(rows, mr) rows */
     int32_t mc, nc;   /* the driver's row tile and column block (nc: a multiple of bfmt.nr) */
+    /* Optional: sets the kernel's blocking from the CPU's facts (cpu.h), once, before any use
+     * (dispatch.c); fills mc and nc of *self, a copy of the kernel the driver then uses. */
+    void (*tune)(struct qmar__kernel *self);
+    int32_t kc;          /* k block of the packed path, in k values (tune sets it; 0: none) */
+    int32_t stage_bytes; /* the direct path's staging buffer (tune sets it; 0: none) */
     /* Bytes of packed A for `rows` (<= mc) rows of depth k. */
     uint64_t (*a_bytes)(int64_t rows, int64_t k);
     /* Packs rows x k of a (row stride lda) into dst (a_bytes(rows, k) bytes, 64-byte aligned). */
@@ -52,17 +67,19 @@ typedef struct qmar__kernel {
      * c 64-byte aligned, ldc a multiple of 16. */
     void (*gemm)(const void *pa, int64_t rows, const void *pb, int64_t k, int64_t n, int64_t j0,
                  int64_t j1, int32_t *c, int64_t ldc);
-    /* Optional (NULL if the kernel has none): the direct path for few rows, x2 stored row-major
-     * (k x n, row stride ldb) and read as it is, with no packed B. c[r*ldc + (j - j0)] = sum over
-     * t < k of a[r*lda + t] * b[t*ldb + j], exact in int32, for r < rows <= direct_rows and
-     * j0 <= j < j1 (columns up to j0 + round_up(j1 - j0, nr) get some value); c 64-byte
-     * aligned, ldc a multiple of 16; scratch: direct_scratch bytes, 64-byte aligned (the
-     * driver's, not the stack: a library must not assume its callers' thread stacks are big). */
-    void (*gemm_direct)(const int8_t *a, int64_t lda, int64_t rows, const int8_t *b, int64_t ldb,
-                        int64_t k, int64_t j0, int64_t j1, int32_t *c, int64_t ldc,
-                        void *scratch);
-    int32_t direct_rows;     /* the driver takes the direct path for m up to this */
-    uint32_t direct_scratch; /* bytes of gemm_direct's scratch buffer */
+    /* Optional (NULL if the kernel has none): the direct path, x2 read where it lies (b), with no
+     * packed B: c[r*ldc + (j - j0)] = sum over t < k of a[r*lda + t] * x2[t][j], exact in int32,
+     * for r < rows and j0 <= j < j1 (columns up to j0 + round_up(j1 - j0, nr) get some value);
+     * j0 a multiple of nr; c 64-byte aligned, ldc a multiple of 16; scratch: direct_scratch(rows)
+     * bytes, 64-byte aligned (the driver's, not the stack: a library must not assume its
+     * callers' thread stacks are big). */
+    void (*gemm_direct)(const int8_t *a, int64_t lda, int64_t rows, const qmar__b_src *b,
+                        int64_t j0, int64_t j1, int32_t *c, int64_t ldc, void *scratch);
+    uint64_t (*direct_scratch)(int64_t rows);
+    /* The driver takes the direct path for m up to direct_rows (any layout), and for any m when
+     * bit (1 << layout) of inplace_layouts is set: those layouts are never packed. */
+    int32_t direct_rows;
+    uint32_t inplace_layouts;
     /* numerics.md §1-§3 for rows row0 .. row0+rows-1 (global row numbers, for pertoken and x3)
      * and columns [j0, j1): e[r*lde + (j - j0)] from acc[r*ldacc + (j - j0)]. */
     void (*epilogue)(const qmar__epilogue *p, const int32_t *acc, int64_t ldacc, int64_t row0,
@@ -99,6 +116,7 @@ const qmar__kernel *qmar__kernel_for(int32_t isa);
 /* The kernel for this process, chosen once: QMAR_ISA if it names a supported ISA, else the best
  * one supported (an unknown or unsupported QMAR_ISA is reported once on stderr). */
 const qmar__kernel *qmar__kernel_select(void);
-/* Threads per rank for the GEMM: QMAR_NUM_THREADS (1 .. 256) if set, else 1. Read once. */
-int32_t qmar__num_threads(void);
+/* Threads per rank for the GEMM: QMAR_NUM_THREADS (1 .. 64) if set (read once), else the CPUs of
+ * this process's affinity mask divided by the ranks_sharing them (cpu.h), at least 1. */
+int32_t qmar__num_threads(int32_t ranks_sharing);
 #endif
