@@ -71,7 +71,10 @@ static void *rank_main(void *arg)
         int64_t m = it % 2 ? M_LARGE : M_SMALL;
         for (int64_t i = 0; i < m * K; i++)
             x1[i] = (int8_t)a_of(it, c->rank);
-        if (run_once(group, m, x1, x2, scale, out, ws, ws_cap) != QMAR_SUCCESS) {
+        qmar_status st = run_once(group, m, x1, x2, scale, out, ws, ws_cap);
+        if (st != QMAR_SUCCESS) {
+            fprintf(stderr, "rank %d, call %d: status %d: %s\n", (int)c->rank, it, (int)st,
+                    qmar_last_error());
             c->failed++;
             break;
         }
