@@ -1,5 +1,6 @@
 /* The agreement step of Run: one small all-gather of a header describing the call, then (case 3)
- * one all-gather of the comm scales, compared bit for bit with rank 0's. */
+ * one all-gather of the comm scales, compared bit for bit with rank 0's. Where the backend can,
+ * the header goes in one round with a payload riding along (the e rows of a small Run). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,8 @@
 
 enum { H_STATUS, H_CASE, H_Y, H_M, H_K, H_N, H_SLOTS, SLOT_WORDS = 3 + QMAR_MAX_DIMS };
 #define HEADER_WORDS (H_SLOTS + QMAR__NSLOTS * SLOT_WORDS)
+_Static_assert(HEADER_WORDS * sizeof(int64_t) <= QMAR__RIDE_HEADER_MAX,
+               "the agreement's header must fit allgather_riding's slot");
 
 static void make_header(const qmar_executor *e, qmar_status local, int64_t *h)
 {
@@ -77,7 +80,27 @@ static qmar_status check_comm_scales(const qmar_executor *e, char *buf)
     return st;
 }
 
-qmar_status qmar__agree(const qmar_executor *e, qmar_status local)
+int qmar__agree_can_ride(const qmar_executor *e, uint64_t len)
+{
+    return e->comm->ops->allgather_riding != NULL && len <= QMAR__RIDE_PAYLOAD_MAX;
+}
+
+/* The header exchange: in one round where the backend can (every rank then takes this path,
+ * whatever its payload, so that the rounds match), else a plain all-gather. */
+static qmar_status exchange(const qmar_executor *e, const int64_t *mine, int64_t *all,
+                            const void *payload, uint64_t len, const void **parts)
+{
+    qmar_comm *comm = e->comm;
+    uint64_t hlen = HEADER_WORDS * sizeof *mine;
+    const void *unused[QMAR_COMM_MAX_RANKS];
+    if (comm->ops->allgather_riding != NULL)
+        return comm->ops->allgather_riding(comm, mine, hlen, all, payload, payload ? len : 0,
+                                           parts != NULL ? parts : unused);
+    return comm->ops->allgather(comm, mine, hlen, all);
+}
+
+qmar_status qmar__agree(const qmar_executor *e, qmar_status local, const void *payload,
+                        uint64_t len, const void **parts)
 {
     /* Everything is allocated before the first exchange, so an allocation failure is reported
      * to the peers through the header instead of leaving them to time out. */
@@ -100,7 +123,7 @@ qmar_status qmar__agree(const qmar_executor *e, qmar_status local)
         st = local != QMAR_SUCCESS ? local
                                    : qmar__fail(QMAR_ERR_INNER, "run: out of memory for the "
                                                 "agreement (the group is revoked)");
-    } else if ((st = e->comm->ops->allgather(e->comm, mine, sizeof mine, all)) == QMAR_SUCCESS) {
+    } else if ((st = exchange(e, mine, all, payload, len, parts)) == QMAR_SUCCESS) {
         st = check_headers(e, all, local);
     } else {
         e->comm->ops->revoke(e->comm); /* a collective that failed: no peer may wait for us */

@@ -1,6 +1,7 @@
 /* The computing path of Run: agree with the peers, then GEMM + fused epilogue (compute.c) into the
  * workspace and the collective of the case (numerics.md §1-§5), block by block so that
- * communication overlaps the computation of the next block. */
+ * communication overlaps the computation of the next block. A small Run computes first and sends
+ * its rows with the agreement (one round in all, where the backend can). */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,14 +186,39 @@ static qmar_status scratch_alloc(const qmar_executor *e, scratch *s)
     return QMAR_SUCCESS;
 }
 
+/* A small case 1-2 Run: its e rows ride on the agreement, and each rank sums every row itself from
+ * the rows its peers posted (numerics.md §4: each element in fp32 in rank order, rounded once,
+ * the very function allreduce_y applies), so one round serves agreement and data. */
+static qmar_status ride_and_reduce(const qmar_executor *e, scratch *s, void *workspace,
+                                   qmar_status local)
+{
+    const qmar__facts *f = &e->facts;
+    if (local == QMAR_SUCCESS) {
+        qmar__epilogue p = epilogue_of(e);
+        qmar__compute_prepare(&s->compute, elem0(&e->t[QMAR__X1]), elem0(&e->t[QMAR__X2]), &p);
+        qmar__compute_rows(&s->compute, 0, f->m, workspace, f->n);
+    }
+    const void *parts[QMAR_COMM_MAX_RANKS];
+    qmar_status st = qmar__agree(e, local, local == QMAR_SUCCESS ? workspace : NULL,
+                                 (uint64_t)(f->m * f->n) * 2u, parts);
+    if (st == QMAR_SUCCESS) {
+        qmar__y_reduce_ctx ctx = {f->n, f->y};
+        qmar__reduce_y_chunk((const char *const *)parts, e->comm->size, f->m, &ctx,
+                             (char *)elem0(&e->t[QMAR__OUT]));
+    }
+    return st;
+}
+
 qmar_status qmar__execute(qmar_executor *e, void *workspace, qmar_status local)
 {
     const qmar__facts *f = &e->facts;
     scratch s = {0};
     if (local == QMAR_SUCCESS)
         local = scratch_alloc(e, &s);
-    qmar_status st = qmar__agree(e, local);
-    if (st == QMAR_SUCCESS) {
+    qmar_status st;
+    if (f->op_case != 3 && qmar__agree_can_ride(e, (uint64_t)(f->m * f->n) * 2u))
+        st = ride_and_reduce(e, &s, workspace, local);
+    else if ((st = qmar__agree(e, local, NULL, 0, NULL)) == QMAR_SUCCESS) {
         uint64_t cells = (uint64_t)(f->m * f->n);
         block_io io = {.e = e, .ratio = s.ratio, .e_rows = workspace,
                        .out = (uint16_t *)elem0(&e->t[QMAR__OUT])};

@@ -7,6 +7,12 @@
 
 #define QMAR__DEFAULT_TIMEOUT_MS 60000
 
+/* Sizes of what may ride on the agreement (allgather_riding): the agreement's header, and e rows
+ * of a decode step (one row of n = 4096 Y values). Beyond a few pages the reduce-scatter of
+ * allreduce_y pays, each rank then summing only its share of the rows. */
+#define QMAR__RIDE_HEADER_MAX 1024u
+#define QMAR__RIDE_PAYLOAD_MAX 8192u
+
 /* What a backend (in-process threads, MPI) provides to the endpoints it created. Every
  * collective is called by all ranks of the group, returns QMAR_ERR_RUNTIME on every waiting rank
  * when a peer does not arrive within the endpoint's timeout, and leaves the group broken after a
@@ -16,6 +22,14 @@ typedef struct qmar__backend_ops {
     void (*release)(qmar_comm *comm);
     /* Every rank gives len bytes; all receive size*len bytes, in rank order. */
     qmar_status (*allgather)(qmar_comm *comm, const void *mine, uint64_t len, void *all);
+    /* Optional (the in-process backend): the agreement's all-gather in one round, with a small
+     * payload riding along. Every rank gives hlen <= QMAR__RIDE_HEADER_MAX header bytes (the same
+     * hlen on every rank) and plen <= QMAR__RIDE_PAYLOAD_MAX payload bytes (0: none); all receives
+     * the headers in rank order and parts[r] points at rank r's payload, which stays readable
+     * until this rank's next collective. Read a peer's payload only once its header says that it
+     * agrees (its plen is then this rank's). */
+    qmar_status (*allgather_riding)(qmar_comm *comm, const void *mine, uint64_t hlen, void *all,
+                                    const void *payload, uint64_t plen, const void **parts);
     /* numerics.md §4: e (m x n Y bits, this rank's) -> out (m x n Y bits, the same on every
      * rank): each element summed in fp32 in rank order, rounded once to Y. */
     qmar_status (*allreduce_y)(qmar_comm *comm, const uint16_t *e, uint16_t *out, int64_t m,

@@ -233,6 +233,37 @@ static qmar_status inproc_allgather(qmar_comm *comm, const void *mine, uint64_t 
     return end_reads(comm, barrier(comm)); /* nobody reuses `mine` while a peer may copy it */
 }
 
+static unsigned char *ride_slot(const qmar__inproc_group *g, uint64_t barrier_no, int32_t r)
+{
+    return g->ride + ((barrier_no & 1u) * (uint64_t)g->size + (uint64_t)r) * QMAR__INPROC_RIDE_SLOT;
+}
+
+/* One barrier instead of allgather's two: the header and payload are copied into the group's slot
+ * of the coming barrier, which no peer reads or writes before it (inproc.h). */
+static qmar_status inproc_allgather_riding(qmar_comm *comm, const void *mine, uint64_t hlen,
+                                           void *all, const void *payload, uint64_t plen,
+                                           const void **parts)
+{
+    qmar__inproc_group *g = group_of(comm);
+    /* the barriers completed so far, i.e. the number of the coming one: it cannot complete (and
+     * the count move) before this rank arrives */
+    uint64_t barrier_no = atomic_load_explicit(&g->generation, memory_order_relaxed);
+    unsigned char *slot = ride_slot(g, barrier_no, comm->rank);
+    memcpy(slot, mine, hlen);
+    if (plen > 0)
+        memcpy(slot + QMAR__RIDE_HEADER_MAX, payload, plen);
+    qmar_status st = barrier(comm);
+    if (st != QMAR_SUCCESS)
+        return st;
+    for (int32_t r = 0; r < g->size; r++) {
+        const unsigned char *theirs = ride_slot(g, barrier_no, r);
+        memcpy((char *)all + (uint64_t)r * hlen, theirs, hlen);
+        parts[r] = theirs + QMAR__RIDE_HEADER_MAX;
+    }
+    /* the slots need no `reading` guard (see above); a peer failing later must not wait for us */
+    return end_reads(comm, QMAR_SUCCESS);
+}
+
 /* Copies every other rank's chunk of its posted[.][1] matrix into mine (the all-gather). */
 static void gather_chunks(qmar_comm *comm, void *mine, int64_t m, int64_t row_bytes)
 {
@@ -299,6 +330,7 @@ static void inproc_release(qmar_comm *comm)
     if (last) {
         pthread_cond_destroy(&g->changed);
         pthread_mutex_destroy(&g->lock);
+        free(g->ride);
         free(g);
     }
 }
@@ -306,6 +338,7 @@ static void inproc_release(qmar_comm *comm)
 static const qmar__backend_ops inproc_ops = {
     .release = inproc_release,
     .allgather = inproc_allgather,
+    .allgather_riding = inproc_allgather_riding,
     .allreduce_y = inproc_allreduce_y,
     .lowbit_allreduce = inproc_lowbit_allreduce,
     .revoke = inproc_revoke,
@@ -316,6 +349,11 @@ static qmar__inproc_group *group_create(int32_t nranks)
     qmar__inproc_group *g = qmar__calloc(1, sizeof *g);
     if (g == NULL)
         return NULL;
+    g->ride = qmar__malloc(2u * (size_t)nranks * QMAR__INPROC_RIDE_SLOT);
+    if (g->ride == NULL) {
+        free(g);
+        return NULL;
+    }
     pthread_condattr_t attr;
     int ok = pthread_condattr_init(&attr) == 0;
     ok = ok && pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0;
@@ -324,6 +362,7 @@ static qmar__inproc_group *group_create(int32_t nranks)
     if (!ok || pthread_mutex_init(&g->lock, NULL) != 0) {
         if (ok)
             pthread_cond_destroy(&g->changed);
+        free(g->ride);
         free(g);
         return NULL;
     }
@@ -336,6 +375,7 @@ static void group_free(qmar__inproc_group *g)
 {
     pthread_cond_destroy(&g->changed);
     pthread_mutex_destroy(&g->lock);
+    free(g->ride);
     free(g);
 }
 

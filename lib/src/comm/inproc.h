@@ -6,10 +6,13 @@
 #include <stdint.h>
 
 #include "qmar/qmar.h"
+#include "comm.h"
 
 /* State shared by the endpoints of one in-process group. Collectives exchange pointers: each rank
  * posts its buffers, passes a barrier, reads its peers' buffers, and passes another barrier
  * before anyone may reuse them. */
+#define QMAR__INPROC_RIDE_SLOT (QMAR__RIDE_HEADER_MAX + QMAR__RIDE_PAYLOAD_MAX)
+
 typedef struct qmar__inproc_group {
     pthread_mutex_t lock;
     pthread_cond_t changed; /* on CLOCK_MONOTONIC, so timeouts ignore wall-clock jumps */
@@ -26,5 +29,10 @@ typedef struct qmar__inproc_group {
      * arrives at the next barrier or its collective ends. A rank that leaves a collective on a
      * failure waits until no peer reads, so its caller may free what it posted. */
     int32_t reading[QMAR_COMM_MAX_RANKS];
+    /* allgather_riding's slots, QMAR__INPROC_RIDE_SLOT bytes each: ride + (parity * size + r) *
+     * slot is what rank r posts before barrier number 2k + parity. A rank reads the slots of a
+     * barrier until it arrives at the next one; nobody writes them again before the one after it
+     * (which needs that arrival), so no extra barrier guards them. */
+    unsigned char *ride;
 } qmar__inproc_group;
 #endif
