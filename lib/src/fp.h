@@ -90,14 +90,19 @@ static inline uint16_t qmar__f32_bits_to_f16(uint32_t x)
     uint32_t sign = x / 0x80000000u * 0x8000u, ax = x % 0x80000000u;
     if (ax > 0x7F800000u) /* NaN: quiet, the top 9 payload bits kept */
         return (uint16_t)(sign + 0x7E00u + ax / 8192u % 512u);
-    if (ax >= 0x477FF000u) /* >= 65520: rounds past 65504 */
+    if (ax >= 0x477FF000u) { /* >= 65520: rounds past 65504 */
+        //@ assert f32_exp(ax) >= 142 && (f32_exp(ax) == 142 ==> f32_sig(ax) >= 0xFFF000);
         return (uint16_t)(sign + 0x7C00u);
-    if (ax >= 0x38800000u) /* fp16 normal range: rebias 127 -> 15, round 13 bits away */
+    }
+    if (ax >= 0x38800000u) { /* fp16 normal range: rebias 127 -> 15, round 13 bits away */
+        //@ assert ax - 112 * 8388608 == (f32_exp(ax) - 113) * 1024 * 8192 + f32_sig(ax);
         return (uint16_t)(sign + qmar__round_shift(ax - 112u * 8388608u, 13));
+    }
     if (ax < 0x33000000u) /* <= 2^-25 (a tie at 2^-25 goes to even, i.e. 0) */
         return (uint16_t)sign;
     /* subnormal result: value = m * 2^(e-150), in units of 2^-24 that is m / 2^(126 - e) */
     uint32_t e = ax / 8388608u, m = ax % 8388608u + 8388608u;
+    //@ assert e == f32_exp(ax) && m == f32_sig(ax) && 102 <= e <= 112;
     return (uint16_t)(sign + qmar__round_shift(m, (int)(126u - e)));
 }
 
