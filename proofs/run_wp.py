@@ -76,6 +76,22 @@ def load_unit(src_root, name):
     return unit
 
 
+def unit_file(src_root, unit, workdir, header=None):
+    """The file frama-c parses. A unit of a header's static inline functions ("header") is proven
+    through a one-line file that includes it (or the mutated copy `header`), preprocessed with the
+    flags of "source", a library file that includes that header too."""
+    if "header" not in unit:
+        return os.path.join(src_root, unit["source"])
+    with open(os.path.join(src_root, unit["source"])) as f:
+        if os.path.basename(unit["header"]) not in f.read():
+            raise SystemExit("%s does not include %s" % (unit["source"], unit["header"]))
+    os.makedirs(workdir, exist_ok=True)
+    path = os.path.join(workdir, "unit_" + os.path.basename(unit["header"]).replace(".", "_") + ".c")
+    with open(path, "w") as f:
+        f.write('#include "%s"\n' % (header or os.path.join(src_root, unit["header"])))
+    return path
+
+
 def tool_versions():
     versions = {}
     for tool, (cmd, pattern) in TOOLS.items():
@@ -142,49 +158,181 @@ def compile_flags(src_root, build_root, source):
 
 # ---- running WP ----------------------------------------------------------------------------------
 
-GOAL_RE = re.compile(r"^\[wp\] \[([^\]]+)\] Goal (\S+) : (\S+)")
+GOAL_RE = re.compile(r"^\[wp\] \[([^\]]+)\] Goal (\S+) : (\S+)(.*)$")
 FAILED_RE = re.compile(r"^\[wp\] \[Failed\] Goal (\S+)")
+SMOKE_RE = re.compile(r"^\[wp\] \[(Passed|Failed|Unknown)\] Smoke-test (\S+)")
 SCHEDULED_RE = re.compile(r"^\[wp\] (\d+) goals? scheduled")
+CACHE_RE = re.compile(r"^\[wp\] \[Cache\] (.*)")
+FUNCTION_RE = re.compile(r"^\[rte:annot\] annotating function (\S+)")
+TIME_RE = re.compile(r"\((\d+(?:\.\d+)?)(ms|s)\)")
 
 
-def run_wp(src_root, build_root, unit, source_path, functions, workdir, label, mutant=False):
-    """Runs every pass of wp.flags on one file; returns ({goal: proved?}, seconds, log path).
-    A mutant's passes get the [mutant] flags of wp.flags too (unless full_mutants is set)."""
+def prover_seconds(rest):
+    """Prover time of a goal line ("(Qed:2ms) (60ms) (10361) (cached)" -> 0.06); 0 for Qed."""
+    times = TIME_RE.findall(rest.replace("(Qed:", "(qed:"))
+    return sum(float(v) / (1000 if u == "ms" else 1) for v, u in times)
+
+
+def cache_pack_path(src_root, cache_name):
+    return os.path.join(src_root, "proofs", "cache", cache_name + ".json")
+
+
+def load_cache_pack(src_root, cache_name):
+    try:
+        with open(cache_pack_path(src_root, cache_name)) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return {}
+
+
+def save_cache_pack(src_root, cache_name, entries):
+    """One line per entry, sorted: a refreshed cache diffs by the goals that changed."""
+    path = cache_pack_path(src_root, cache_name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write("{\n")
+        items = sorted(entries.items())
+        for i, (k, v) in enumerate(items):
+            f.write("%s: %s%s\n" % (json.dumps(k), json.dumps(v),
+                                    "," if i + 1 < len(items) else ""))
+        f.write("}\n")
+
+
+def prepare_cache(src_root, session, cache_name):
+    """The WP cache of one run: a fresh <session>/cache holding the committed pack
+    (proofs/cache/<name>.json), one <digest>.json per prover result (README.md, 'The cache')."""
+    cdir = os.path.join(session, "cache")
+    os.makedirs(cdir, exist_ok=True)
+    # What an earlier run in this build dir proved stays (an interrupted run resumes); anything
+    # else it left (a failure, perhaps a timeout on a loaded machine) is tried again.
+    for name in os.listdir(cdir):
+        with open(os.path.join(cdir, name)) as f:
+            if '"verdict": "valid"' not in f.read():
+                os.remove(os.path.join(cdir, name))
+    pack = load_cache_pack(src_root, cache_name)
+    for digest, entry in pack.items():
+        with open(os.path.join(cdir, digest + ".json"), "w") as f:
+            f.write(entry)
+    return pack
+
+
+def read_cache_dir(session):
+    cdir = os.path.join(session, "cache")
+    out = {}
+    for name in os.listdir(cdir):
+        if name.endswith(".json"):
+            with open(os.path.join(cdir, name)) as f:  # WP's text (not always strict JSON)
+                out[name[:-5]] = f.read().strip()
+    return out
+
+
+class Run:
+    """What one frama-c run found: goals (name -> proved?), the prover and time of each, the
+    smoke tests (name -> passed?), the functions, the cache counts, the wall time."""
+    def __init__(self):
+        self.goals, self.prover, self.time, self.smoke = {}, {}, {}, {}
+        self.functions, self.cache, self.seconds, self.log = [], [], 0.0, ""
+        self.cache_new = self.cache_dropped = 0
+
+
+def function_of(goal, functions):
+    """The function a goal belongs to: typed_[real_]<function>_<property>, longest match."""
+    name = re.sub(r"^typed_(real_)?", "", goal)
+    best = ""
+    for f in functions:
+        g = re.sub(r"_+", "_", f).strip("_")  # WP's goal names squeeze qmar__chunk to qmar_chunk
+        if (name == g or name.startswith(g + "_")) and len(f) > len(best):
+            best = f
+    return best or "(lemmas)"
+
+
+def save_cache(src_root, run):
+    """Commits a run's prover results (called only for a run that ended as expected: a timeout on
+    a loaded machine must never become a cached failure)."""
+    if run.cache_new or run.cache_dropped:
+        save_cache_pack(src_root, run.cache_name, run.cache_entries)
+        log("wrote %s (%d new results, %d unused removed)"
+            % (cache_pack_path(src_root, run.cache_name), run.cache_new, run.cache_dropped))
+
+
+def run_wp(src_root, build_root, unit, source_path, functions, workdir, label, mutant=False,
+           cache_name=None):
+    """Runs every pass of wp.flags on one file, through the WP cache of cache_name; returns a
+    Run. A mutant's passes get the [mutant] flags of wp.flags too (unless full_mutants is set)."""
     common, passes, mutant_flags = read_flags(os.path.join(src_root, "proofs", "wp.flags"))
     if not mutant or unit.get("full_mutants"):
         mutant_flags = []
     cpp = compile_flags(src_root, build_root, unit["source"])
+    os.makedirs(workdir, exist_ok=True)
+    session = os.path.join(workdir, "session")
+    pack = prepare_cache(src_root, session, cache_name or label)
+    # cleanup: a cached result is used, a missing one is proven and stored, and at exit every
+    # entry this run did not use is removed, so the directory is exactly this run's results.
+    cache = ["-wp-session", session, "-wp-cache", "cleanup"]
     cmd = ["frama-c", "-cpp-extra-args=" + " ".join(shlex.quote(f) for f in cpp), source_path]
     fct = [] if functions == "all" else ["-wp-fct", ",".join(functions)]
     for i, p in enumerate(passes):
         if i:
             cmd.append("-then")
-        cmd += common + fct + list(unit.get("flags", [])) + p + mutant_flags
+        cmd += common + cache + fct + list(unit.get("flags", [])) + p + mutant_flags
+    # ACSL lemmas of the unit's .acsl files: WP proves a global lemma only when no -wp-fct
+    # restricts it, so each prover pass is run once more, at the end, on just those lemmas (by
+    # name; the pass's own -wp-prop is left out, since occurrences of it add up).
+    for p in passes if unit.get("lemmas") and not mutant else []:
+        if "-wp-smoke-tests" not in p:
+            cmd += ["-then"] + common + cache + list(unit.get("flags", [])) + \
+                [f for f in p if not f.startswith("-wp-prop")] + \
+                ["-wp-prop=" + ",".join(unit["lemmas"])]
     env = dict(os.environ, WHY3CONFIG=why3_config(build_root))
-    os.makedirs(workdir, exist_ok=True)
+    for var in ("FRAMAC_WP_CACHE", "FRAMAC_WP_CACHEDIR"):  # the flags above decide, not these
+        env.pop(var, None)
     log_path = os.path.join(workdir, label + ".log")
     start = time.time()
     with open(log_path, "w") as out:
         out.write("$ " + " ".join(shlex.quote(c) for c in cmd) + "\n")
         out.flush()
         r = subprocess.run(cmd, cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT)
-    seconds = time.time() - start
-    goals, scheduled = {}, None
+    run = Run()
+    run.seconds, run.log = time.time() - start, log_path
+    scheduled = None
     with open(log_path) as f:
         for line in f:
             m = SCHEDULED_RE.match(line)
             if m and scheduled is None:
                 scheduled = int(m.group(1))
+            m = FUNCTION_RE.match(line)
+            if m and m.group(1) not in run.functions:
+                run.functions.append(m.group(1))
+            m = SMOKE_RE.match(line)
+            if m:
+                run.smoke[m.group(2)] = m.group(1) == "Passed"
+                continue
+            m = CACHE_RE.match(line)
+            if m:
+                run.cache.append(m.group(1))
+                continue
             m = GOAL_RE.match(line)
             if m and m.group(1) != "Failed":
-                goals[m.group(2)] = goals.get(m.group(2), False) or m.group(3) == "Valid"
+                g, ok = m.group(2), m.group(3) == "Valid"
+                if ok or g not in run.goals:
+                    run.prover[g] = m.group(1).split()[0]
+                    run.time[g] = prover_seconds(m.group(4))
+                run.goals[g] = run.goals.get(g, False) or ok
                 continue
             m = FAILED_RE.match(line)
             if m:
-                goals.setdefault(m.group(1), False)
+                run.goals.setdefault(m.group(1), False)
     if r.returncode != 0 or scheduled is None:
         raise SystemExit("frama-c failed (exit %d) on %s; see %s" % (r.returncode, label, log_path))
-    return goals, seconds, log_path
+    used = read_cache_dir(session)
+    run.cache_new = len(set(used) - set(pack))
+    run.cache_dropped = len(set(pack) - set(used))
+    run.cache_entries, run.cache_name = used, cache_name or label
+    if run.cache_new or run.cache_dropped:
+        log("cache: %d goals proven again (not in proofs/cache/%s.json), %d cached results unused; "
+            "refresh with --save-cache (proofs/README.md, 'The cache')"
+            % (run.cache_new, cache_name or label, run.cache_dropped))
+    return run
 
 
 # ---- a unit against its oracle -------------------------------------------------------------------
@@ -196,27 +344,120 @@ def check_tools(expected):
     return actual, bad
 
 
+def function_table(run):
+    """Per function: goals, proved, provers that proved them, prover seconds, smoke tests."""
+    rows = {}
+    def row(fn):
+        return rows.setdefault(fn, {"function": fn, "goals": 0, "proved": 0, "provers": {},
+                                    "seconds": 0.0, "smoke": 0, "smoke_failed": 0})
+    for g, ok in run.goals.items():
+        r = row(function_of(g, run.functions))
+        r["goals"] += 1
+        r["proved"] += ok
+        if ok:
+            r["provers"][run.prover[g]] = r["provers"].get(run.prover[g], 0) + 1
+        r["seconds"] = round(r["seconds"] + run.time.get(g, 0.0), 3)
+    for g, ok in run.smoke.items():
+        r = row(function_of(g, run.functions))
+        r["smoke"] += 1
+        r["smoke_failed"] += not ok
+    return [rows[k] for k in sorted(rows)]
+
+
+def write_result(build, name, result):
+    path = os.path.join(build, "proofs", name, "result.json")
+    with open(path, "w") as f:
+        json.dump(result, f, indent=1)
+    write_summary(build)
+
+
+def write_summary(build):
+    """<build>/proofs/summary.json and summary.txt: every unit run in this build dir so far (each
+    test rewrites it, so after the suite it holds all of them) and the mutants."""
+    root = os.path.join(build, "proofs")
+    results = []
+    for name in sorted(os.listdir(root)):
+        path = os.path.join(root, name, "result.json")
+        if os.path.isfile(path):
+            with open(path) as f:
+                results.append(json.load(f))
+    with open(os.path.join(root, "summary.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    lines = ["%-12s %-40s %6s %6s  %-22s %8s  %s" % ("unit", "function", "goals", "proved",
+                                                    "prover (goals)", "time s", "smoke"),
+             "-" * 112]
+    for res in results:
+        if res.get("kind") == "mutants":
+            continue
+        for r in res["functions"]:
+            provers = " ".join("%s:%d" % kv for kv in sorted(r["provers"].items()))
+            smoke = ("%d/%d passed" % (r["smoke"] - r["smoke_failed"], r["smoke"])
+                     if r["smoke"] else "-")
+            lines.append("%-12s %-40s %6d %6d  %-22s %8.2f  %s" % (
+                res["unit"], r["function"][:40], r["goals"], r["proved"], provers, r["seconds"],
+                smoke))
+        lines.append("%-12s %-40s %6d %6d  %-22s %8.0f  %s   [%s]" % (
+            res["unit"], "= unit (wall time)", res["total"], res["proved"], "", res["seconds"],
+            "%d/%d passed" % (res["smoke_total"] - len(res["smoke_failed"]), res["smoke_total"]),
+            "as oracle" if res["ok"] else "DIFFERS FROM ORACLE"))
+        lines.append("")
+    for res in results:
+        if res.get("kind") == "mutants":
+            lines.append("mutants: %d killed, %d survived or broken, %.0f s"
+                         % (res["killed"], res["failed"], res["seconds"]))
+            for m in res["mutants"]:
+                lines.append("  %-8s %-32s %s" % ("killed" if m["killed"] else "FAILED",
+                                                   m["name"], m["mutation"]))
+    with open(os.path.join(root, "summary.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
 def cmd_unit(args):
     src, build = args.source_root, args.build_root
     unit = load_unit(src, args.name)
     oracle_path = os.path.join(src, "proofs", "oracle", args.name + ".json")
     actual_tools = tool_versions()
     workdir = os.path.join(build, "proofs", args.name)
-    log("unit %s: %s (%s)" % (args.name, unit["source"], unit["what"]))
-    goals, seconds, log_path = run_wp(src, build, unit, os.path.join(src, unit["source"]),
-                                      unit["functions"], workdir, args.name)
+    log("unit %s: %s (%s)" % (args.name, unit.get("header", unit["source"]), unit["what"]))
+    run = run_wp(src, build, unit, unit_file(src, unit, workdir), unit["functions"], workdir,
+                 args.name)
+    goals = run.goals
     proved = sorted(g for g, ok in goals.items() if ok)
     unknown = sorted(g for g, ok in goals.items() if not ok)
-    log("unit %s: %d / %d goals proved in %.0f s (log: %s)"
-        % (args.name, len(proved), len(goals), seconds, log_path))
+    smoke_failed = sorted(g for g, ok in run.smoke.items() if not ok)
+    log("unit %s: %d/%d proved, smoke tests %d/%d passed, %.0f s (log: %s)"
+        % (args.name, len(proved), len(goals), len(run.smoke) - len(smoke_failed),
+           len(run.smoke), run.seconds, run.log))
     result = {"unit": args.name, "source": unit["source"], "total": len(goals),
-              "proved": len(proved), "unknown": unknown, "tools": actual_tools}
+              "proved": len(proved), "unknown": unknown,
+              "smoke": {"total": len(run.smoke), "failed": smoke_failed},
+              "tools": actual_tools}
+    summary = {"unit": args.name, "source": unit["source"], "total": len(goals),
+               "proved": len(proved), "smoke_total": len(run.smoke),
+               "smoke_failed": smoke_failed, "seconds": round(run.seconds, 1),
+               "cache": run.cache, "functions": function_table(run), "ok": False}
     if args.update_oracle:
+        if smoke_failed:
+            # Recorded, never silently: the oracle's "smoke.failed" lists them and its
+            # "smoke.why" must say why each is expected (proofs/README.md, "Smoke tests").
+            log("WARNING: failed smoke tests recorded in the oracle; write why into its "
+                "smoke.why: " + " ".join(smoke_failed))
+            try:
+                with open(oracle_path) as f:
+                    result["smoke"]["why"] = json.load(f).get("smoke", {}).get("why", "")
+            except FileNotFoundError:
+                pass
         with open(oracle_path, "w") as f:
             json.dump(result, f, indent=2)
             f.write("\n")
         log("wrote %s" % oracle_path)
+        if unknown:  # a timeout on a loaded machine must not become a cached failure
+            log("WARNING: %d goals unproved (listed in the oracle); cache not saved" % len(unknown))
+        else:
+            save_cache(src, run)
         log("%d passed, 0 failed" % len(goals))
+        summary["ok"] = True
+        write_result(build, args.name, summary)
         return 0
     try:
         with open(oracle_path) as f:
@@ -224,6 +465,7 @@ def cmd_unit(args):
     except FileNotFoundError:
         log("FAIL: no oracle %s (create it with --update-oracle, CONTRIBUTING.md)" % oracle_path)
         log("0 passed, 1 failed")
+        write_result(build, args.name, summary)
         return 1
     failed = []
     _, bad_tools = check_tools(oracle["tools"])
@@ -238,11 +480,26 @@ def cmd_unit(args):
                for g in sorted(allowed) if goals.get(g)]
     failed += ["listed as unknown in the oracle, no longer exists: " + g
                for g in sorted(allowed) if g not in goals]
+    # Smoke tests: WP tries to prove each assumption set false and each block unreachable; a
+    # "proved" smoke test is an inconsistent contract or dead code, and is never allowed.
+    expected_smoke = oracle.get("smoke", {}).get("total")
+    known_dead = set(oracle.get("smoke", {}).get("failed", []))
+    if expected_smoke != len(run.smoke):
+        failed.append("smoke tests %d, oracle %s" % (len(run.smoke), expected_smoke))
+    failed += ["smoke test failed (inconsistent assumptions or dead code): " + g
+               for g in smoke_failed if g not in known_dead]
+    failed += ["smoke test listed as failing in the oracle now passes (refresh it): " + g
+               for g in sorted(known_dead) if g not in smoke_failed]
     for f in failed:
         log("FAIL: " + f)
     if failed:
         log("(refresh the oracle only for an intended change: CONTRIBUTING.md, 'Proofs')")
+    summary["ok"] = not failed
+    write_result(build, args.name, summary)
+    if args.save_cache and not failed:
+        save_cache(src, run)
     passed = sum(1 for g, ok in goals.items() if ok == (g not in allowed))
+    passed += len(run.smoke) - len(smoke_failed)
     log("%d passed, %d failed" % (passed, len(failed)))
     return 1 if failed else 0
 
@@ -261,6 +518,8 @@ def read_mutant(path):
             raise SystemExit("%s: missing '# %s:' header line" % (path, key))
     meta["functions"] = meta["functions"].split()
     meta["expect"] = meta["expect"].split()
+    # "expect: smoke" (a planted contradiction): the run must report a failed smoke test.
+    meta["smoke"] = meta["expect"] == ["smoke"]
     return meta
 
 
@@ -274,18 +533,20 @@ def cmd_mutants(args):
         if unknown:
             raise SystemExit("no mutant %s in %s" % (" ".join(unknown), mdir))
         paths = [p for p in paths if os.path.splitext(os.path.basename(p))[0] in args.names]
-    passed, failed = 0, 0
+    passed, failed, rows, start = 0, 0, [], time.time()
     for path in paths:
         meta = read_mutant(path)
         unit = load_unit(src, meta["unit"])
         workdir = os.path.join(build, "proofs", "mutants", meta["name"])
         os.makedirs(workdir, exist_ok=True)
-        original = os.path.join(src, unit["source"])
-        copy = os.path.join(workdir, os.path.basename(unit["source"]))
+        original = os.path.join(src, unit.get("header", unit["source"]))
+        copy = os.path.join(workdir, os.path.basename(original))
         with open(copy, "w") as out:
             r = subprocess.run(["sed", "-f", path, original], stdout=out)
         with open(original) as a, open(copy) as b:
             changed = a.read() != b.read()
+        row = {"name": meta["name"], "mutation": meta["mutation"], "killed": False}
+        rows.append(row)
         if r.returncode != 0 or not changed:
             log("FAIL %s: the sed script no longer changes %s (update the mutant)"
                 % (meta["name"], unit["source"]))
@@ -293,19 +554,34 @@ def cmd_mutants(args):
             continue
         if args.full_timeouts:
             unit["full_mutants"] = True
-        goals, seconds, log_path = run_wp(src, build, unit, copy, meta["functions"], workdir,
-                                          meta["name"], mutant=True)
+        # A mutated header is included from the build dir: its #include "x.h" and
+        # "../../spec/acsl/..." are found through the library's -I<source>/lib/src.
+        target = unit_file(src, unit, workdir, header=copy) if "header" in unit else copy
+        run = run_wp(src, build, unit, target, meta["functions"], workdir, meta["name"],
+                     mutant=True, cache_name="mutant-" + meta["name"])
+        goals, seconds, log_path = run.goals, run.seconds, run.log
         unproved = sorted(g for g, ok in goals.items() if not ok)
-        missing = [g for g in meta["expect"] if goals.get(g, True)]
-        if unproved and not missing:
-            log("killed   %-28s %s: %s unproved (%.0f s)"
-                % (meta["name"], meta["mutation"], ", ".join(unproved), seconds))
-            passed += 1
+        if meta["smoke"]:
+            unproved = sorted(g for g, ok in run.smoke.items() if not ok)
+            missing = [] if unproved else ["a failed smoke test"]
         else:
-            log("FAIL %s: %s; expected unproved %s, unproved were [%s] (log: %s)"
+            missing = [g for g in meta["expect"] if goals.get(g, True)]
+        if unproved and not missing:
+            log("killed   %-28s %s: %s %s (%.0f s)"
+                % (meta["name"], meta["mutation"], ", ".join(unproved),
+                   "failed as smoke tests" if meta["smoke"] else "unproved", seconds))
+            row["killed"] = True
+            passed += 1
+            if args.save_cache:
+                save_cache(src, run)
+        else:
+            log("FAIL %s: %s; expected %s, unproved were [%s] (log: %s)"
                 % (meta["name"], meta["mutation"], " ".join(meta["expect"]),
                    ", ".join(unproved), log_path))
             failed += 1
+    os.makedirs(os.path.join(build, "proofs", "mutants"), exist_ok=True)
+    write_result(build, "mutants", {"kind": "mutants", "killed": passed, "failed": failed,
+                                    "seconds": round(time.time() - start, 1), "mutants": rows})
     log("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
@@ -318,13 +594,18 @@ def main():
     u = sub.add_parser("unit")
     u.add_argument("name")
     u.add_argument("--update-oracle", action="store_true",
-                   help="write proofs/oracle/NAME.json from this run instead of checking it")
+                   help="write proofs/oracle/NAME.json (and the cache) from this run instead "
+                        "of checking it")
+    u.add_argument("--save-cache", action="store_true",
+                   help="write this run's prover results to proofs/cache/NAME.json")
     m = sub.add_parser("mutants")
     m.add_argument("names", nargs="*")
     m.add_argument("--full-timeouts", action="store_true",
                    help="leave out the [mutant] flags of wp.flags: prove each mutant with the "
                         "timeouts of the units (slow; to check that a new mutant is not killed "
                         "by a timeout alone)")
+    m.add_argument("--save-cache", action="store_true",
+                   help="write each mutant's prover results to proofs/cache/mutant-NAME.json")
     args = ap.parse_args()
     args.source_root = os.path.abspath(args.source_root)
     args.build_root = os.path.abspath(args.build_root)

@@ -56,6 +56,47 @@ static void test_trans_quant_broadcast_and_errors(void)
     CHECK_EQ_I64(qmar_trans_quant_param_v2(s, 3, off, 0, w, 3), QMAR_ERR_PARAM_INVALID);
 }
 
+/* words may not share a byte with the scales or offsets it is made from (writing word 0 would
+ * change scale[1] before it is read): rejected with a reason, nothing written. */
+static void test_trans_quant_overlap(void)
+{
+    _Alignas(8) unsigned char mem[64], before[64];
+    for (size_t i = 0; i < sizeof mem; i++)
+        mem[i] = (unsigned char)(0x3F + i);
+    float one = 1.0f, two = 2.0f;
+    memcpy(mem + 8, &one, 4);
+    memcpy(mem + 12, &two, 4);
+    memcpy(before, mem, sizeof mem);
+    uint64_t *w = (uint64_t *)(void *)mem;
+    float *s = (float *)(void *)(mem + 8); /* inside words[0..1] */
+    CHECK_EQ_I64(qmar_trans_quant_param_v2(s, 2, NULL, 0, w, 2), QMAR_ERR_PARAM_INVALID);
+    CHECK(strstr(qmar_last_error(), "overlap") != NULL);
+    CHECK(strstr(qmar_last_error(), "scale") != NULL);
+    CHECK(memcmp(mem, before, sizeof mem) == 0);
+    /* An offset inside the words (scale elsewhere). */
+    float sc[2] = {1.0f, 2.0f};
+    CHECK_EQ_I64(qmar_trans_quant_param_v2(sc, 2, s, 2, w, 2), QMAR_ERR_PARAM_INVALID);
+    CHECK(strstr(qmar_last_error(), "offset") != NULL);
+    CHECK(memcmp(mem, before, sizeof mem) == 0);
+    /* A scale inside the second half of the only word. */
+    CHECK_EQ_I64(qmar_trans_quant_param_v2((float *)(void *)(mem + 20), 1, NULL, 0,
+                                           (uint64_t *)(void *)(mem + 16), 1),
+                 QMAR_ERR_PARAM_INVALID);
+    CHECK(memcmp(mem, before, sizeof mem) == 0);
+    /* Adjacent buffers are fine: scales at mem[0..8), words from mem[8]. */
+    uint32_t s1;
+    memcpy(&s1, mem + 4, sizeof s1);
+    CHECK_EQ_I64(qmar_trans_quant_param_v2((float *)(void *)mem, 2, NULL, 0,
+                                           (uint64_t *)(void *)(mem + 8), 2), QMAR_SUCCESS);
+    uint64_t w1;
+    memcpy(&w1, mem + 16, sizeof w1);
+    CHECK_EQ_I64(w1, 0x400000000000 | (s1 & 0xFFFFE000u));
+    /* words_count beyond the words written does not matter: only words[0..N-1] is written. */
+    float tail[4] = {1.0f, 1.0f, 1.0f, 1.0f};
+    uint64_t ww[4];
+    CHECK_EQ_I64(qmar_trans_quant_param_v2(tail, 1, NULL, 0, ww, 4), QMAR_SUCCESS);
+}
+
 static void test_weight_size(void)
 {
     uint64_t n = 0;
@@ -128,6 +169,7 @@ int main(void)
 {
     test_trans_quant_words();
     test_trans_quant_broadcast_and_errors();
+    test_trans_quant_overlap();
     test_weight_size();
     test_trans_weight(1, 1);
     test_trans_weight(64, 128);

@@ -6,6 +6,29 @@
 #include <string.h>
 
 #include "elementwise.h"
+#include "qmar/qmar.h"
+
+/* How rows are cut into chunks, as ACSL logic (chunk_lo and the lemmas that every row is in
+ * exactly one chunk). */
+#include "../../spec/acsl/collective.acsl"
+
+/* Rows [*lo, *hi) of the chunk that rank r reduces when m rows are split over size ranks.
+ * Proven (proofs/units/chunk): chunk r is [chunk_lo(r), chunk_lo(r + 1)) of collective.acsl, so
+ * the ranks' chunks cover rows 0..m-1 exactly once, in rank order, for every accepted m
+ * (<= 2^31 - 1, spec/validation.md) and group size (1, 2, 4, 8; the proof holds up to 64). */
+/*@ requires 0 <= m <= 2147483647;
+    requires 1 <= size <= QMAR_COMM_MAX_RANKS;
+    requires 0 <= r < size;
+    requires \valid(lo) && \valid(hi) && \separated(lo, hi);
+    assigns *lo, *hi;
+    ensures *lo == chunk_lo(m, size, r) && *hi == chunk_lo(m, size, r + 1);
+    ensures 0 <= *lo <= *hi <= m;
+*/
+static inline void qmar__chunk(int64_t m, int32_t size, int32_t r, int64_t *lo, int64_t *hi)
+{
+    *lo = m * r / size;
+    *hi = m * (r + 1) / size;
+}
 
 /* What a backend applies to this rank's chunk once it holds every rank's copy of it: parts[r] is
  * rank r's copy of the chunk's `rows` rows; the result goes to out. Backends move bytes, these

@@ -5,6 +5,10 @@
 #include "qmar/qmar.h"
 
 /* f32 value of the dequant scale of column j (pertoken and BF16 modes). */
+/*@ requires \valid_read(p) && epilogue_scale_readable(p) && p->mode != QMAR__DQ_WORDS;
+    requires (p->scale_step == 0 || p->scale_step == 1) && 0 <= j < p->n;
+    assigns \nothing;
+*/
 static float scale_f32(const qmar__epilogue *p, int64_t j)
 {
     int64_t at = j * p->scale_step;
@@ -14,6 +18,10 @@ static float scale_f32(const qmar__epilogue *p, int64_t j)
 }
 
 /* §2a: the word's low 32 bits, masked, are the fp32 scale. */
+/*@ requires \valid_read(p) && epilogue_scale_readable(p) && p->mode == QMAR__DQ_WORDS;
+    requires (p->scale_step == 0 || p->scale_step == 1) && 0 <= j < p->n;
+    assigns \nothing;
+*/
 static float word_f32(const qmar__epilogue *p, int64_t j)
 {
     uint64_t w = ((const uint64_t *)p->scale)[j * p->scale_step];
@@ -27,6 +35,12 @@ void qmar__epilogue_scales(const qmar__epilogue *p, float *col)
 }
 
 /* §2: d = dequantized value (Y bits) of a = rne_fp32(acc + bias). */
+/*@ requires \valid_read(p) && epilogue_scale_readable(p);
+    requires (p->scale_step == 0 || p->scale_step == 1) && 0 <= j < p->n;
+    requires p->mode == QMAR__DQ_WORDS || p->mode == QMAR__DQ_BF16 ||
+             (p->mode == QMAR__DQ_PERTOKEN && \valid_read(p->pertoken + i));
+    assigns \nothing;
+*/
 static uint16_t dequant(const qmar__epilogue *p, float a, int64_t i, int64_t j)
 {
     if (p->mode == QMAR__DQ_WORDS)
@@ -40,6 +54,7 @@ static uint16_t dequant(const qmar__epilogue *p, float a, int64_t i, int64_t j)
 
 /* §3: e = d + x3 with one rounding to Y (FP16: the fp32 sum then fp16 rounding is innocuous
  * double rounding, since fp32 has more than 2*11+2 bits; BF16: the spec rounds to fp32 first). */
+/*@ assigns \nothing; */
 static uint16_t add_x3(uint16_t d, uint16_t x3, int32_t y)
 {
     return qmar__f32_to_y(qmar__y_to_f32(d, y) + qmar__y_to_f32(x3, y), y);
@@ -49,8 +64,18 @@ void qmar__epilogue_block(const qmar__epilogue *p, const int32_t *acc, int64_t l
                           int64_t rows, int64_t j0, int64_t j1, uint16_t *e, int64_t lde)
 {
     int64_t n = p->n;
+    /*@ loop invariant 0 <= r <= rows;
+        loop assigns r, e[0 .. (rows - 1) * lde + (j1 - j0) - 1];
+        loop variant rows - r;
+    */
     for (int64_t r = 0; r < rows; r++) {
         int64_t i = row0 + r;
+        //@ assert nonlinear: 0 <= r * lde <= (rows - 1) * lde && 0 <= r * ldacc <= (rows - 1) * ldacc;
+        //@ assert nonlinear: row0 * n <= i * n && (i + 1) * n <= (row0 + rows) * n;
+        /*@ loop invariant j0 <= j <= j1;
+            loop assigns j, e[0 .. (rows - 1) * lde + (j1 - j0) - 1];
+            loop variant j1 - j;
+        */
         for (int64_t j = j0; j < j1; j++) {
             int64_t sum = (int64_t)acc[r * ldacc + (j - j0)] + (p->bias ? p->bias[j] : 0);
             float a = (float)sum; /* §1: exact int64 sum, one rounding to fp32 */

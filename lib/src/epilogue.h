@@ -24,11 +24,23 @@ typedef struct qmar__epilogue {
                              * epilogues; the reference reads `scale` itself */
 } qmar__epilogue;
 
+#include "qmar/qmar.h"
+
+/* What the epilogue reads and the shapes it takes, as ACSL (proofs/units/epilogue: no run-time
+ * error). */
+#include "../../spec/acsl/epilogue.acsl"
+
 /* col[j] = the fp32 value §2 multiplies column j by (the decoded word, or the widened scale). */
 void qmar__epilogue_scales(const qmar__epilogue *p, float *col);
 
 /* e[r*lde + (j - j0)] for global rows row0 .. row0+rows-1 and columns [j0, j1), from
- * acc[r*ldacc + (j - j0)]. */
+ * acc[r*ldacc + (j - j0)]. Proven free of run-time errors, writing only the block of e. */
+/*@ requires epilogue_shape(p, ldacc, row0, rows, j0, j1, lde);
+    requires epilogue_readable(p, acc, ldacc, row0, rows, j0, j1);
+    requires \valid(e + (0 .. (rows - 1) * lde + (j1 - j0) - 1));
+    requires \separated(e + (0 .. (rows - 1) * lde + (j1 - j0) - 1), p);
+    assigns e[0 .. (rows - 1) * lde + (j1 - j0) - 1];
+*/
 void qmar__epilogue_block(const qmar__epilogue *p, const int32_t *acc, int64_t ldacc, int64_t row0,
                           int64_t rows, int64_t j0, int64_t j1, uint16_t *e, int64_t lde);
 

@@ -7,6 +7,11 @@
 #include <stdint.h>
 #include <string.h>
 
+/* rne_T, f32, rint and sat8 on the integers of bit patterns, as ACSL logic. */
+#include "../../spec/acsl/numerics.acsl"
+
+/* Trusted: the bits of a float and back (memcpy; WP has no view of a float's representation). */
+/*@ assigns \nothing; */
 static inline uint32_t qmar__f32_bits(float f)
 {
     uint32_t u;
@@ -14,6 +19,7 @@ static inline uint32_t qmar__f32_bits(float f)
     return u;
 }
 
+/*@ assigns \nothing; */
 static inline float qmar__f32_from_bits(uint32_t u)
 {
     float f;
@@ -21,60 +27,148 @@ static inline float qmar__f32_from_bits(uint32_t u)
     return f;
 }
 
-static inline float qmar__bf16_to_f32(uint16_t h)
+/* ---- Proven (proofs/units/fp): integer code on bit patterns, against spec/acsl/numerics.acsl ----
+ * Written with / % * + on unsigned values, which is what WP's arithmetic models (its provers know
+ * nothing of & | >> on integers); for unsigned operands and powers of two a compiler emits the
+ * very shifts and masks. Field names: sign bit, biased exponent, fraction. */
+
+/*@ assigns \nothing;
+    ensures \result == (integer)h * 65536;
+*/
+static inline uint32_t qmar__bf16_bits_to_f32(uint16_t h)
 {
-    return qmar__f32_from_bits((uint32_t)h << 16);
+    return (uint32_t)h * 65536u; /* h << 16 */
 }
 
-static inline float qmar__f16_to_f32(uint16_t h)
+/* f32 of an fp16: exact. Subnormals are normalised (shifted until the hidden bit appears). */
+/*@ assigns \nothing;
+    ensures f16_widened(h, \result);
+*/
+static inline uint32_t qmar__f16_bits_to_f32(uint16_t h)
 {
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-    uint32_t exp = (h >> 10) & 0x1Fu, man = h & 0x3FFu;
-    if (exp == 0x1F) /* inf or NaN: payload kept */
-        return qmar__f32_from_bits(sign | 0x7F800000u | (man << 13));
+    uint32_t sign = (uint32_t)(h / 32768u) * 0x80000000u;
+    uint32_t exp = h / 1024u % 32u, man = h % 1024u;
+    if (exp == 31) /* inf or NaN: payload kept */
+        return sign + 0x7F800000u + man * 8192u;
     if (exp != 0) /* normal: rebias 15 -> 127 */
-        return qmar__f32_from_bits(sign | ((exp + 112u) << 23) | (man << 13));
-    /* zero or denormal: man * 2^-24 is exact in fp32 */
-    float v = (float)man * qmar__f32_from_bits(0x33800000u); /* 2^-24 */
-    return sign ? -v : v;
+        return sign + (exp + 112u) * 8388608u + man * 8192u;
+    if (man == 0)
+        return sign;
+    /* subnormal m * 2^-24: with m's top bit at position 10 it is (m / 2^10) * 2^-14, exponent
+     * 127 - 14 = 113; each shift left takes one from the exponent. */
+    uint32_t e = 113;
+    /*@ loop invariant 1 <= man < 2048 && 103 <= e <= 113;
+        loop invariant man == (h % 1024) * pow2(113 - e);
+        loop assigns man, e;
+        loop variant 2048 - man;
+    */
+    while (man < 1024u) {
+        man *= 2u;
+        e--;
+    }
+    return sign + e * 8388608u + (man - 1024u) * 8192u;
 }
 
-/* Round-half-to-even of the low `shift` bits away from q (1 <= shift <= 31). */
+/* Round-half-to-even of v / 2^shift (1 <= shift <= 24). */
+/*@ requires 1 <= shift <= 24;
+    assigns \nothing;
+    ensures \result == rne_shift(v, shift);
+*/
 static inline uint32_t qmar__round_shift(uint32_t v, int shift)
 {
-    uint32_t q = v >> shift, rem = v & ((1u << shift) - 1u), half = 1u << (shift - 1);
-    return q + (rem > half || (rem == half && (q & 1u)));
+    uint32_t p = 1u << shift, q = v / p, rem = v % p, half = p / 2u;
+    return q + (rem > half || (rem == half && q % 2u == 1u));
 }
 
-/* rne_fp16 of an fp32 value: gradual underflow, overflow to inf, NaN stays NaN (quiet). */
+/* rne_fp16 of the fp32 with bits x: gradual underflow, overflow to inf, NaN stays NaN (quiet). */
+/*@ assigns \nothing;
+    ensures f32_is_nan(x) ==> f16_is_nan(\result);
+    ensures !f32_is_nan(x) ==> \result == f32_sign(x) * 32768 + rne_f16_mag(f32_mag(x));
+*/
+static inline uint16_t qmar__f32_bits_to_f16(uint32_t x)
+{
+    uint32_t sign = x / 0x80000000u * 0x8000u, ax = x % 0x80000000u;
+    if (ax > 0x7F800000u) /* NaN: quiet, the top 9 payload bits kept */
+        return (uint16_t)(sign + 0x7E00u + ax / 8192u % 512u);
+    if (ax >= 0x477FF000u) { /* >= 65520: rounds past 65504 */
+        //@ assert f32_exp(ax) >= 142 && (f32_exp(ax) == 142 ==> f32_sig(ax) >= 0xFFF000);
+        return (uint16_t)(sign + 0x7C00u);
+    }
+    if (ax >= 0x38800000u) { /* fp16 normal range: rebias 127 -> 15, round 13 bits away */
+        //@ assert ax - 112 * 8388608 == (f32_exp(ax) - 113) * 1024 * 8192 + f32_sig(ax);
+        return (uint16_t)(sign + qmar__round_shift(ax - 112u * 8388608u, 13));
+    }
+    if (ax < 0x33000000u) /* <= 2^-25 (a tie at 2^-25 goes to even, i.e. 0) */
+        return (uint16_t)sign;
+    /* subnormal result: value = m * 2^(e-150), in units of 2^-24 that is m / 2^(126 - e) */
+    uint32_t e = ax / 8388608u, m = ax % 8388608u + 8388608u;
+    //@ assert e == f32_exp(ax) && m == f32_sig(ax) && 102 <= e <= 112;
+    return (uint16_t)(sign + qmar__round_shift(m, (int)(126u - e)));
+}
+
+/* rne_bf16 of the fp32 with bits x: same exponent range, so subnormals just lose low bits. */
+/*@ assigns \nothing;
+    ensures f32_is_nan(x) ==> bf16_is_nan(\result);
+    ensures !f32_is_nan(x) ==> \result == f32_sign(x) * 32768 + rne_bf16_mag(f32_mag(x));
+*/
+static inline uint16_t qmar__f32_bits_to_bf16(uint32_t x)
+{
+    uint32_t top = x / 65536u;
+    if (x % 0x80000000u > 0x7F800000u) /* NaN: quiet (bit 6 set, the rest kept) */
+        return (uint16_t)(top % 128u >= 64u ? top : top + 64u);
+    return (uint16_t)((x + 0x7FFFu + top % 2u) / 65536u); /* ties: + 0x8000 only when odd */
+}
+
+/* sat8(rint(v)) of the fp32 with bits x: half to even, NaN -> 0, clamp to [-128, 127]. */
+/*@ assigns \nothing;
+    ensures \result == sat8_rint(x);
+*/
+static inline int8_t qmar__rint_sat8_bits(uint32_t x)
+{
+    uint32_t ax = x % 0x80000000u;
+    if (ax > 0x7F800000u) /* NaN */
+        return 0;
+    int negative = x >= 0x80000000u;
+    if (ax >= 0x43000000u) /* |v| >= 128, inf included */
+        return negative ? -128 : 127;
+    if (ax < 0x3F000000u) /* |v| < 0.5 */
+        return 0;
+    /* |v| = m * 2^(e-150) with 126 <= e <= 133: the nearest integer is m rounded 150 - e bits */
+    uint32_t e = ax / 8388608u, m = ax % 8388608u + 8388608u;
+    int32_t u = (int32_t)qmar__round_shift(m, (int)(150u - e)); /* 0 .. 128 */
+    if (negative)
+        return (int8_t)-u;
+    return (int8_t)(u > 127 ? 127 : u);
+}
+
+/* ---- Float wrappers (trusted: the memcpy between a float and its bits, proofs/README.md) ------ */
+
+/*@ assigns \nothing; */
+static inline float qmar__bf16_to_f32(uint16_t h)
+{
+    return qmar__f32_from_bits(qmar__bf16_bits_to_f32(h));
+}
+
+/*@ assigns \nothing; */
+static inline float qmar__f16_to_f32(uint16_t h)
+{
+    return qmar__f32_from_bits(qmar__f16_bits_to_f32(h));
+}
+
+/*@ assigns \nothing; */
 static inline uint16_t qmar__f32_to_f16(float f)
 {
-    uint32_t x = qmar__f32_bits(f);
-    uint16_t sign = (uint16_t)((x >> 16) & 0x8000u);
-    uint32_t ax = x & 0x7FFFFFFFu;
-    if (ax > 0x7F800000u)
-        return (uint16_t)(sign | 0x7E00u | ((ax >> 13) & 0x3FFu));
-    if (ax >= 0x477FF000u) /* >= 65520: rounds past 65504 */
-        return (uint16_t)(sign | 0x7C00u);
-    if (ax >= 0x38800000u) /* fp16 normal range: rebias 127 -> 15, round 13 bits away */
-        return (uint16_t)(sign | qmar__round_shift(ax - (112u << 23), 13));
-    if (ax < 0x33000000u) /* <= 2^-25 (a tie at 2^-25 goes to even, i.e. 0) */
-        return sign;
-    /* denormal result: value = m * 2^(e-150), in units of 2^-24 that is m >> (126 - e) */
-    uint32_t e = ax >> 23, m = (ax & 0x7FFFFFu) | 0x800000u;
-    return (uint16_t)(sign | qmar__round_shift(m, (int)(126u - e)));
+    return qmar__f32_bits_to_f16(qmar__f32_bits(f));
 }
 
-/* rne_bf16 of an fp32 value: same exponent range, so denormals just lose low bits. */
+/*@ assigns \nothing; */
 static inline uint16_t qmar__f32_to_bf16(float f)
 {
-    uint32_t x = qmar__f32_bits(f);
-    if ((x & 0x7FFFFFFFu) > 0x7F800000u)
-        return (uint16_t)((x >> 16) | 0x40u);
-    return (uint16_t)((x + 0x7FFFu + ((x >> 16) & 1u)) >> 16);
+    return qmar__f32_bits_to_bf16(qmar__f32_bits(f));
 }
 
-/* rint (half to even) of an fp32 v with |v| < 2^30, without the FPU's rounding mode. */
+/* rint (half to even) of an fp32 v with |v| < 2^30, without the FPU's rounding mode (the offset
+ * code of TransQuantParamV2, which clamps to [-256, 255] first). Tested, not proven. */
 static inline int32_t qmar__rint_small(float v)
 {
     int32_t t = (int32_t)v;    /* truncation toward zero */
@@ -86,24 +180,20 @@ static inline int32_t qmar__rint_small(float v)
     return t;
 }
 
-/* sat8(rint(v)) for any fp32 v: half to even, NaN -> 0, clamp to [-128, 127]. */
+/*@ assigns \nothing; */
 static inline int8_t qmar__rint_sat8(float v)
 {
-    if (v != v)
-        return 0;
-    if (v >= 127.0f)
-        return 127;
-    if (v <= -128.0f)
-        return -128;
-    return (int8_t)qmar__rint_small(v); /* within [-128, 127] once |v| < 127.5 is rounded */
+    return qmar__rint_sat8_bits(qmar__f32_bits(v));
 }
 
 /* Value of a Y-typed element (QMAR_FLOAT16 or QMAR_BF16) widened exactly to fp32. */
+/*@ assigns \nothing; */
 static inline float qmar__y_to_f32(uint16_t h, int32_t y)
 {
     return y == 27 /* QMAR_BF16 */ ? qmar__bf16_to_f32(h) : qmar__f16_to_f32(h);
 }
 
+/*@ assigns \nothing; */
 static inline uint16_t qmar__f32_to_y(float f, int32_t y)
 {
     return y == 27 /* QMAR_BF16 */ ? qmar__f32_to_bf16(f) : qmar__f32_to_f16(f);

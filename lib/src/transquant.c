@@ -33,6 +33,18 @@ static uint32_t scale_bits(const float *f)
     return qmar__f32_bits(*f);
 }
 
+/* Whether the n words at w share a byte with the count floats at f. Trusted contract: WP's memory
+ * model has no view of addresses as integers. No wrap-around: both ranges are the caller's
+ * buffers, so their ends are addresses too. */
+/*@ assigns \nothing;
+    ensures \result != 0 <==> !\separated(w + (0 .. n - 1), f + (0 .. count - 1));
+*/
+static int overlaps(const uint64_t *w, uint64_t n, const float *f, uint64_t count)
+{
+    uintptr_t a = (uintptr_t)w, b = (uintptr_t)f;
+    return a < b + count * sizeof *f && b < a + n * sizeof *w;
+}
+
 /* §6 on integers: the word of a scale's bits, and with an offset its code in bits 37..45. */
 /*@ assigns \nothing;
     ensures has_offset == 0 ==> \result == QMAR_ACSL_TQ_SCALE_WORD(bits);
@@ -83,6 +95,13 @@ qmar_status qmar_trans_quant_param_v2(const float *scale, uint64_t scale_count, 
     if (words_count < n)
         return qmar__fail(QMAR_ERR_PARAM_INVALID, "trans_quant_param_v2: words_count %llu < %llu",
                           (unsigned long long)words_count, (unsigned long long)n);
+    /* Writing word j would change scales or offsets not yet read (qmar_trans_matmul_weight rejects
+     * an overlap the same way). */
+    if (overlaps(words, n, scale, scale_count) ||
+        (offset != NULL && overlaps(words, n, offset, offset_count)))
+        return qmar__fail(QMAR_ERR_PARAM_INVALID, "trans_quant_param_v2: words[0..%llu) overlap "
+                          "%s", (unsigned long long)n,
+                          overlaps(words, n, scale, scale_count) ? "scale" : "offset");
     /*@ loop invariant 0 <= j <= n;
         loop invariant \forall integer i; 0 <= i < j ==>
             \let bits = f32_bits(scale + (scale_count == 1 ? 0 : i));

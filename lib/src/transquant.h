@@ -21,6 +21,8 @@
     behavior accepted:
       assumes scale != \null && words != \null;
       assumes tq_accepts(scale_count, offset_count, offset != \null, words_count);
+      assumes tq_separated(words, tq_n(scale_count, offset_count), scale, scale_count, offset,
+                           offset_count);
       assigns words[0 .. tq_n(scale_count, offset_count) - 1];
       ensures \result == QMAR_SUCCESS;
       ensures \forall integer j; 0 <= j < tq_n(scale_count, offset_count) ==>
@@ -29,6 +31,13 @@
           (offset != \null ==>
                words[j] == QMAR_ACSL_TQ_OFFSET_WORD(
                                bits, offset_code_of(offset + (offset_count == 1 ? 0 : j))));
+    behavior overlapping:
+      assumes scale != \null && words != \null;
+      assumes tq_accepts(scale_count, offset_count, offset != \null, words_count);
+      assumes !tq_separated(words, tq_n(scale_count, offset_count), scale, scale_count, offset,
+                            offset_count);
+      assigns qmar__reason_state;
+      ensures \result == QMAR_ERR_PARAM_INVALID;
     behavior rejected:
       assumes scale != \null && words != \null;
       assumes !tq_accepts(scale_count, offset_count, offset != \null, words_count);

@@ -144,7 +144,9 @@ QMAR_API void qmar_executor_destroy(qmar_executor *executor);
 /* TransQuantParamV2: encodes fp32 dequant scales (and optional fp32 offsets) into the UINT64 words
  * the FP16-output path without pertoken consumes. scale_count >= 1; offset may be NULL (then
  * offset_count must be 0), else offset_count >= 1. With N = max(scale_count, offset_count), each
- * count must be 1 (broadcast) or N; words[0..N-1] is written and words_count must be >= N. */
+ * count must be 1 (broadcast) or N; words[0..N-1] is written and words_count must be >= N.
+ * words[0..N-1] must share no byte with scale[0..scale_count-1] nor offset[0..offset_count-1]
+ * (QMAR_ERR_PARAM_INVALID otherwise, as qmar_trans_matmul_weight rejects an overlap). */
 QMAR_API qmar_status qmar_trans_quant_param_v2(const float *scale, uint64_t scale_count,
                                                const float *offset, uint64_t offset_count,
                                                uint64_t *words, uint64_t words_count);

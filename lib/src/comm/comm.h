@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "qmar/qmar.h"
+#include "../collective_math.h"
 
 #define QMAR__DEFAULT_TIMEOUT_MS 60000
 
@@ -50,12 +51,7 @@ typedef struct qmar__backend_ops {
     qmar_status (*agree_outcome)(qmar_comm *comm, qmar_status local);
 } qmar__backend_ops;
 
-/* Rows [*lo, *hi) of the chunk that rank r reduces when m rows are split over size ranks. */
-static inline void qmar__chunk(int64_t m, int32_t size, int32_t r, int64_t *lo, int64_t *hi)
-{
-    *lo = m * r / size;
-    *hi = m * (r + 1) / size;
-}
+/* qmar__chunk (the rows rank r reduces) lives in collective_math.h with its proof. */
 
 struct qmar_comm {
     int32_t rank;
