@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* GEMM + epilogue on one rank and one thread: qmar's compute part of Run (allocate, pack x2,
  * GEMM, fused epilogue: exactly what execute.c does before the collective) and the whole public
  * call with R = 1 (plus planning, agreement and the one-rank reduce), against oneDNN's int8

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Latency of one operator call (plan + Run) on the in-process backend, where the collective's
  * synchronisation, not the arithmetic, dominates: case 1 (BF16 output, BF16 per-channel scales)
  * at m=1 k=64 n=128 and m=1 k=2048 n=4096, for R = 1, 2 and 8 ranks (threads). Each rank thread

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The whole operator under `mpirun -n R`, side by side with what a user would otherwise build:
  *  1. case 1 (BF16 output, per-channel scales, bias) at (m, k/R, n), over MPI, against oneDNN's
  *     int8 matmul on each rank followed by MPI_Allreduce and a BF16 conversion;

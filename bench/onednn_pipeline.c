@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* oneDNN matmul + MPI_Allreduce + BF16: the baseline of bench_operator. */
 #include "onednn_pipeline.h"
 

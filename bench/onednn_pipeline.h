@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The pipeline a user would build without qmar: oneDNN's int8 matmul on each rank (s8 x s8,
  * per-channel scales, bias, fp32 output), then MPI_Allreduce of the fp32 sums, then BF16. */
 #ifndef QMAR_BENCH_ONEDNN_PIPELINE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The fuzz input reader: parameters come from the input's TAIL, payload bytes from its HEAD (the
  * scheme of LLVM's FuzzedDataProvider). A mutation of a parameter therefore never shifts the
  * payload, and a longer payload never changes the parameters. Reading past the end yields zeros

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_api: sequences of API calls driven by opcodes — communicators created (with the timeout
  * environment variable in every form), queried, given timeouts, destroyed (twice, and while an
  * executor still holds them); plans on live, destroyed, edited and NULL names; runs with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Failure reporting shared by the harnesses (fuzz_check.h). */
 #include "fuzz_check.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* How a harness reports a broken oracle: one line naming the target and the kind of failure,
  * then abort(), which libFuzzer and AFL++ record as a crash and the replay main as a failed
  * input. The kind (a short [a-z0-9-] word) names the regress-<kind>-<n> file the campaign keeps. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_numeric: the library's conversion and rounding helpers against the integer-exact model,
  * on any bits: fp16/bf16 <-> fp32, rint + sat8; the element-wise passes of the collectives (the
  * fp32 all-reduce sum, case 3's quantize, sum + requantize, dequantize) in every implementation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_op: the whole operator, R in {1, 2, 4, 8} ranks as threads in this process, every case
  * (1, 2, 3, 3 + pertoken), both output dtypes, every x2 layout (ND, transposed, NZ, transposed NZ),
  * x1 2-D or 3-D, bias, x3 (separate or the output itself), every dequant shape, on small shapes;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_validate: any descriptor in each of the nine tensor slots (NULL, any dtype and format, 0-8
  * dims of any value, any strides, offset and storage dims, any data address) and any attributes,
  * through qmar_quant_matmul_all_reduce_v3_get_workspace_size.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Generates the seed corpus of every fuzz target into corpus/<target>/seed-* (and spec-*).
 
 * fuzz_validate: one seed per row of spec/cases/*.csv, named spec-<row id>, encoding the row's

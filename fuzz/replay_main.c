@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The replay main: runs LLVMFuzzerTestOneInput once on every file given, or on every file of every
  * directory given (sorted by name), as an ordinary program (suite fuzz-regress). An input that
  * breaks the oracle aborts, a sanitizer report kills the process: either way the name of the input

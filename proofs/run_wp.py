@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Runs the Frama-C/WP proof units of proofs/ and compares them with proofs/oracle/.
 
   run_wp.py --source-root S --build-root B unit NAME [--update-oracle]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Adds up meson's testlog.json files into one closing line: 'tests: N passed, N failed'."""
 import json
 import sys

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A tiny test harness: CHECK records a failure with its location and goes on, so one run shows
  * every broken assertion; check_summary() prints the closing "N passed, N failed" line. */
 #ifndef QMAR_TESTS_CHECK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One Run per rank on threads, with misbehaving ranks (group_runner.h). */
 #include "group_runner.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Runs one Run of a harness scenario on every rank of an in-process group, one thread per rank,
  * with a per-rank misbehaviour, and records each rank's status, reason and time. Shared by the
  * failure tests (tests/test_failure.c) and the faults suite (tests/faults/). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The operator harness: inputs from a seed, the library on threads, the model, the comparison. */
 #include "operator_harness.h"
 

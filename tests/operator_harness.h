@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared by the operator tests (and later the fuzzers and the demo): builds every rank's inputs of
  * one scenario, runs the library with one thread per rank on the in-process communicator, runs
  * the integer-exact model on the same inputs, and compares every rank's output bit for bit. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Conformance runner (suite `spec`): replays every row of the spec/cases CSV files — one call of
  * qmar_quant_matmul_all_reduce_v3_get_workspace_size per row — and checks the status, the
  * executor/workspace contract of qmar.h, and that no tensor byte was written. The row format is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_accept_walk: the production validator against the independent acceptance predicate.
  *
  * spec/model/accept.c is transcribed from spec/validation.md without looking at lib/src, so when

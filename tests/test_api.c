@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The public API around the operator: status names, last error per thread, descriptors,
  * communicators and the group registry, the executor's life cycle and Run's argument checks. */
 #include <pthread.h>

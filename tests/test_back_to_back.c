@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Back-to-back Runs on one in-process group, each rank's inputs changing every call, alternating a
  * small Run (its e rows ride on the agreement: one barrier, slots reused every other barrier) and a
  * larger one (agreement, then reduce-scatter + all-gather). A rank that read a slot its peer had

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Every vector version of the collectives' element-wise passes (elementwise.h) against the scalar
  * reference on the same inputs, bit for bit: random values, every special class (zeros, denormals,
  * infinities, NaNs, values that round or saturate at the int8 edges), lengths around the vector

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* QMAR_COMM_TIMEOUT_MS: a positive integer is taken; anything else falls back to the default and
  * says so on stderr (once per process), as QMAR_ISA does. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A rank that fails inside Run never leaves its peers waiting, and never lets one Run end in
  * SUCCESS on one rank and an error on another (spec/api.md "One outcome"). In-process backend. */
 #define _GNU_SOURCE /* pthread_timedjoin_np */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* lib/src/fp.h, the proven integer conversions (proofs/units/fp), against the integer-exact model's
  * soft-float (spec/model/softfp.c): rne_fp16 and rne_bf16 of an fp32, f32 of every fp16 and bf16,
  * and sat8(rint(v)). The proof says the code meets spec/acsl/numerics.acsl; this says the ACSL

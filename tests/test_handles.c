@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Handle misuse is an error code, never undefined behaviour (spec/api.md "Handles"): stale,
  * double and foreign endpoints and executors return 161001/161002 with a reason and never touch
  * another live object, even when the old object's memory has been reused. */

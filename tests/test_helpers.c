@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qmar_trans_quant_param_v2, qmar_calculate_matmul_weight_size_v2, qmar_trans_matmul_weight
  * (numerics.md §6-§7): documented examples, hand-computed words, bad arguments. */
 #include <math.h>

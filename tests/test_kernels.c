@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Every kernel this machine runs against the portable one, on the same inputs (checkasm style):
  * int32 sums over many shapes (edges of the micro-kernels' rows, columns and k blocks, k up to
  * 65535), every x2 layout, extreme values and thread counts; the vectorised epilogues against the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the integer-exact reference model (spec/model/, spec/numerics.md §8).
  *
  * Part 1 asserts fixed bit patterns derived by hand; each derivation is in the comment next to the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Guards spec/numerics.md §8: the reference model in spec/model/ is integer arithmetic only.
  *
  * Scans every .c and .h file of spec/model/ (or the directory given as argv[1]) with comments,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Run == model, bit for bit, on every rank: R in {1,2,4,8} x every case, dtype, x2 layout, x1 rank,
  * bias/x3 (also aliasing the output), dequant shape, on random and adversarial data; plus a
  * stalled rank and disagreeing ranks, which must fail on every rank within the timeout. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test-only: checks a host program's aclnn results against qmar's integer-exact model without
  * touching the program or the production compat library.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 // Test-only: reads an aclTensor through CANN's public getters (the arrays they return are
 // released with delete[], as CANN documents), so the check library needs no compat internals.
 #include <cstring>

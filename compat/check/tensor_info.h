@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test-only: one aclTensor's description, read through CANN's public getters. */
 #ifndef QMAR_COMPAT_CHECK_TENSOR_INFO_H
 #define QMAR_COMPAT_CHECK_TENSOR_INFO_H

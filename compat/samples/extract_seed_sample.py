@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The seed's sample program, byte for byte.
 
 The original API document (../shared/seed/000_602c809a5dc84f3b.txt from the repository root)

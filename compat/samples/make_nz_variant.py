@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Makes the FRACTAL_NZ copy of the seed's sample: one inserted line, nothing else.
 
 The sample never sets Args::format, so it always takes the ND path; its NZ path

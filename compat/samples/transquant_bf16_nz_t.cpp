@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * A host program in the style of Ascend's aclnn samples, for the entry points the seed's sample
  * does not use. Written for qmar's compat layer; it uses CANN's API only, so it builds against

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal to the compat library: the objects behind CANN's handles, the handle registry, the
  * per-thread error text. Shared by the C sources and the one C++ source (getters.cpp). */
 #ifndef QMAR_COMPAT_SRC_COMPAT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* aclDataTypeSize and the fp16 <-> fp32 conversions of acl_base.h, on integer bits (round to
  * nearest even, denormals kept, NaN stays NaN), so they never depend on the FPU's modes. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Failure reasons: the thread's last one is aclGetRecentErrMsg's text, and each one is printed
  * to stderr (QMAR_COMPAT_LOG=0 silences it), since host programs written for CANN print only the
  * status code and CANN itself would have logged the reason. */

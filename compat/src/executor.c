@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Executors: handing out their handles, releasing them, and aclDestroyAclOpExecutor. A handle is
  * never reused (registry.c), so a consumed or destroyed one stays an error code forever, and the
  * group of the last STALE_MEMORY operator executors is remembered: a rank that runs a stale

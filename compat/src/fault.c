@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fault injection for compat's own allocations: the `faults` suite fails the N-th one, as
  * libqmar's hooks (lib/src/fault.h) do for the library's. libqmar's hooks are internal to
  * libqmar.so, so compat has this copy of the allocation half, armed by the same environment

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 // The aclTensor getters that return arrays. CANN documents that the caller releases them with
 // delete[], so they are allocated with new[] here (the one C++ file of the compat library).
 #include <cstring>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* HCCL communicators on qmar's in-process communicator. An HcclComm is one rank's endpoint (a
  * qmar_comm plus the device it stands for); its name is the `group` of the operator. Executors
  * planned on an endpoint hold a reference, so that a rank whose run fails can still break the

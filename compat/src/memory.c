@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* "Device" memory is host memory. Every block is registered with its size, so frees of foreign
  * or freed pointers, and copies that would leave a block, are refused with a status code.
  * Executors pin the blocks their tensors lie in (qc_pin_*): a plan whose view leaves its block is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* aclnnQuantMatmulAllReduceV3 (and V2, V1: the same operator with inputs absent) run by qmar.
  * The descriptors are handed to qmar unchanged (same fields, dtype and format values); qmar's
  * validator decides, and its status codes are aclnn's. compat adds only the handle checks. */

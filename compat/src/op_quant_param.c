@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* aclnnTransQuantParamV2 on qmar_trans_quant_param_v2: fp32 scales (+ offsets) to the UINT64
  * dequant words of the FP16 path without pertoken. Shapes follow CANN's rules: scale and offset
  * are (t) with t = 1 or n, or (1, n); out is 1-D of max(t) elements for a 1-D scale, and scale's

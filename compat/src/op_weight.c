@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* FRACTAL_NZ weights: aclnnCalculateMatmulWeightSizeV2 and aclnnTransMatmulWeight, on qmar's
  * helpers. The conversion is in place in the tensor's own buffer (which the caller allocated with
  * the NZ size) and rewrites the descriptor into the FRACTAL_NZ form qmar's rule L5 accepts. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The handle registry: an open-addressing hash set of live objects (handle -> kind, size, object,
  * generation), so that every handle a caller passes back can be checked before it is used. One
  * lock; lookups are O(1) except the block search of qc_reg_block, which walks the table (memcpy

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ACL process and thread state: aclInit/aclFinalize, devices, contexts, streams.
  *
  * A device is a number 0..count-1 (QMAR_COMPAT_DEVICE_COUNT, default 8): the rank a thread

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* aclTensor and aclIntArray: recorded as given (the operators validate), registered while alive
  * under handles that are never reused (registry.c).
  * The array-returning getters are in getters.cpp (they allocate with new[], as CANN's do). */

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # libqmar_compat exports CANN's names only (acl*, aclnn*, Hccl*): no qc_ internals, no qmar_
 # symbols of its own, nothing else.
 set -u

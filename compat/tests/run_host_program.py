@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Runs a host program built against compat with the model check linked in, and judges it.
 
 Checks: the program exits 0; each rank r in 0..ranks-1 printed the success line (--success is a

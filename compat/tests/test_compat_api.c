@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The compat layer's contract, call by call: CANN's status codes on every error path the layer
  * checks, the meaning it gives devices, contexts, streams and memory, the weight and quant-param
  * helpers against the model, HCCL communicators, and the operator (V3, V2, V1) against the model

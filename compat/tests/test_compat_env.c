@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The environment, read by the shared library:
  *   devcount  QMAR_COMPAT_DEVICE_COUNT=8x (not an integer in 1..64) falls back to 8 devices with
  *             one line on stderr (it used to fall back silently);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The `faults` suite, compat part: every compat entry point that allocates, with the N-th
  * allocation failed on purpose for N = 1, 2, ... until the call succeeds, once and then
  * persistently from N on (the way SQLite tests out-of-memory). Both libraries are armed with the

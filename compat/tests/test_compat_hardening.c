@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* compat under hostile or careless use (issue 12): memory released while an executor refers to
  * it, views larger than their aclrtMalloc block, a re-joined rendezvous, a rank that fails locally
  * while its peers wait (2 and 8 ranks, against the default 60 s timeout), and every handle kind

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The agreement step of Run: one small all-gather of a header describing the call, then (case 3)
  * one all-gather of the comm scales, compared bit for bit with rank 0's. Where the backend can,
  * the header goes in one round with a payload riding along (the e rows of a small Run). */

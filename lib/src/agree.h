@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal: before any data moves, the ranks check that they run the same operator (shapes,
  * dtypes, case, comm scales) and that none failed locally, so all of them fail together. */
 #ifndef QMAR_SRC_AGREE_H

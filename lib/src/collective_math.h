@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal: the arithmetic inside the collectives (numerics.md §4 and §5), shared by every
  * backend so that all of them produce the same bits. */
 #ifndef QMAR_SRC_COLLECTIVE_MATH_H

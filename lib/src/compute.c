@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The compute driver: walks (row tile, column block) items, GEMM into an int32 block that stays
  * in cache, epilogue straight out of it; contiguous runs of items go to the rank's threads.
  * Where the kernel has a direct path (gemm_direct) and x2 is in FRACTAL_NZ, or x1 is at most the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal: the compute part of Run (numerics.md §1-§3): x2 packed once per Run into the kernel's
  * layout (or, for a few rows or in FRACTAL_NZ, read where it lies by the kernel's direct path),
  * then any range of rows -> e values (Y bits), split over the rank's threads. A caller that overlaps communication

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The scalar element-wise passes: the reference the vector versions are tested against. The
  * per-element formulas are elementwise_scalar.h's. */
 #include "elementwise.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal: the element-wise passes around the collectives (numerics.md §4 and §5), in a scalar
  * version (elementwise.c, the reference) and vector versions (kernels/elementwise_*.c) that must
  * give the same bits. Which one runs follows the GEMM kernel's ISA (QMAR_ISA). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal: one element of each element-wise pass (elementwise.h), the formulas of the scalar
  * reference. elementwise.c loops over them; vector versions without masked 16-bit loads (AVX2)
  * call them for the columns left over after the last full vector, so both compute the same. */

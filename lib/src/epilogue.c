@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The fused epilogue, element by element exactly as numerics.md §1-§3 orders the roundings. */
 #include "epilogue.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal: the fused epilogue of numerics.md §1-§3: int32 accumulators of a block of rows and
  * columns -> e values (Y bits) with bias, dequant, pertoken and x3 applied. This file's version is
  * the reference; the vector ones (kernels/epilogue_*.c) must give the same bits. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal: recording the reason behind a failing status (qmar_last_error). */
 #ifndef QMAR_SRC_ERROR_H
 #define QMAR_SRC_ERROR_H

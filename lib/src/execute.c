@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The computing path of Run: agree with the peers, then GEMM + fused epilogue (compute.c) into the
  * workspace and the collective of the case (numerics.md §1-§5), block by block so that
  * communication overlaps the computation of the next block. A small Run computes first and sends

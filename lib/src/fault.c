@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fault injection (fault.h): counters and the armed plan, process-wide. */
 #ifdef QMAR_FAULT_INJECTION
 #include "fault.h"

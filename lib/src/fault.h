@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal: fault injection for the `faults` suite (CONTRIBUTING.md "Fault injection"), in the
  * manner of SQLite's out-of-memory tests: the N-th allocation, or the N-th communication step of a
  * rank, fails on purpose, so that every error path is walked.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal: the rounding steps of numerics.md on real IEEE hardware arithmetic.
  * fp32 arithmetic is done by the CPU (SSE, round-to-nearest-even, no FTZ/DAZ, no contraction);
  * narrowing to fp16/bf16 and rounding to integers are done on bits, so no instruction that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The handle table (handle.h): slots of (object, kind, generation), a free list, one lock. */
 #include "handle.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal: the handles the library hands out (endpoints, executors) are checked before use.
  * A handle is not the object's address but a slot index and that slot's generation, packed into
  * an odd pointer-sized value (never a valid object address), so a stale, double or foreign handle

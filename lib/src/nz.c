@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* FRACTAL_NZ helpers: the size of an NZ weight and the ND -> NZ conversion (numerics.md §7). */
 #include <stdlib.h>
 #include <string.h>

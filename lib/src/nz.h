@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal: FRACTAL_NZ layout of int8 matrices (spec/numerics.md §7). */
 #ifndef QMAR_SRC_NZ_H
 #define QMAR_SRC_NZ_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* GetWorkspaceSize: validate (N1..A3, pure), resolve the group (A4), then plan (P1). */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal: the executor (a validated, planned call) that GetWorkspaceSize returns and Run uses. */
 #ifndef QMAR_SRC_PLAN_H
 #define QMAR_SRC_PLAN_H

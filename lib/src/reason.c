@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reason texts for validator verdicts: which parameter, which rule, which values.
  * Kept apart from validate.c so the proven validator stays free of I/O. */
 #include <inttypes.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Run: the contract checks of api.md, then the planned computation. The executor is consumed
  * whatever the outcome. A rank that fails here still takes part in the agreement (its peers fail
  * at once instead of at their timeout), and every Run ends with the backend's agreement on the

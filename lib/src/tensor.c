@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Tensor descriptors: recorded as given, rejected only by the operator's validator. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal: the tensor descriptor, exactly as the caller gave it. */
 #ifndef QMAR_SRC_TENSOR_H
 #define QMAR_SRC_TENSOR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* TransQuantParamV2: fp32 dequant scales (+ offsets) -> the UINT64 words of the FP16 path
  * (numerics.md §6). */
 #include <string.h>

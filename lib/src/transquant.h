@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal: the contract of the public qmar_trans_quant_param_v2 (qmar.h), proven in transquant.c
  * (proofs/units/transquant). The words are the §6 encoding of spec/numerics.md. */
 #ifndef QMAR_SRC_TRANSQUANT_H

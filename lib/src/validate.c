@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The pure validator: spec/validation.md rules N1..A3, in order, each citing its rule id.
  * Written to be proven (issue: proofs): no allocation, no I/O, loops bounded by QMAR_MAX_DIMS,
  * no recursion, every product checked against QMAR__MAX_ELEMS before it is formed.

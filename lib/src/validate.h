@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal: the pure validator of spec/validation.md (rules N1..A3) and what it derives. */
 #ifndef QMAR_SRC_VALIDATE_H
 #define QMAR_SRC_VALIDATE_H

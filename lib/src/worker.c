@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* An endpoint's helper thread (worker.h): one job slot under a mutex, two condition variables. */
 #include "worker.h"
 

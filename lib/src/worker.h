@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal: an endpoint's helper thread, which computes row blocks while the rank's own thread
  * communicates (execute.c). Made at the first Run that wants it and kept until the endpoint is
  * freed, so that no Run pays for creating a thread. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The acceptance predicate of spec/validation.md, transcribed rule by rule (see accept.h).
  *
  * Each rule_XX() below is one rule of the spec, named by its id, and answers "does the rule

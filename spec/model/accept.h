@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The independent acceptance predicate of spec/validation.md.
  *
  * accept_get_workspace_size() says which status the spec demands of a call to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The integer-exact reference model — see model.h. Read it against spec/numerics.md: each
  * function cites the section it implements, and the spec's notation maps onto softfp as
  *   rne_fp32(x) -> rne_fp32(exact x)    f32(v) -> decoding v (widening is exact)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The integer-exact reference model of qmar_quant_matmul_all_reduce_v3 (spec/numerics.md §8).
  *
  * Written from spec/numerics.md alone, with integer arithmetic only (softfp.h does every IEEE

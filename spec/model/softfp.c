@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* softfp — see softfp.h. Integer arithmetic only (spec/numerics.md §8). */
 #include "softfp.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* softfp — IEEE-754 binary32 / binary16 / bfloat16 arithmetic on raw bits, integers only.
  *
  * Part of the integer-exact reference model (spec/numerics.md §8). Every rounding the contract

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The multi-rank differential tester (qmar-difftest): options and configuration rows. */
 #ifndef QMAR_DIFFTEST_H
 #define QMAR_DIFFTEST_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Command line of qmar-difftest, in the style of nccl-tests (-b/-e/-f sweep, -n/-w, -c). */
 #include <getopt.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The table: size, time, algbw, busbw (factor 2(R-1)/R) and #wrong per row, as nccl-tests do. */
 #include "difftest_report.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qmar-difftest's report: the nccl-tests-style table on rank 0, a summary, optional JSON. */
 #ifndef QMAR_DIFFTEST_REPORT_H
 #define QMAR_DIFFTEST_REPORT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qmar-mpi-faults (mpi_faults.h): common helpers and main. */
 #include "mpi_faults.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qmar-mpi-faults: the MPI backend under hostile conditions (run under mpirun -n R). Modes:
  *   refuse          qmar_comm_init_mpi refuses what it cannot serve, with a reason
  *   late            a rank sleeps past its peers' timeout before a step: every rank fails

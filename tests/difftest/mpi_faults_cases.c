@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Modes `late` and `local` of qmar-mpi-faults: one rank arrives after its peers' timeout, or fails
  * locally; either way no rank may report SUCCESS for that Run, and a local failure reaches the
  * peers within the bound, far below their timeout. */

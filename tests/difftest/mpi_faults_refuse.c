@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Mode `refuse`: qmar_comm_init_mpi refuses a communicator it cannot serve, with a reason, and
  * still serves the next one. (Before MPI_Init and after MPI_Finalize: main.) */
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Mode `sweep` of qmar-mpi-faults, the MPI part of the `faults` suite: for each case, the N-th
  * allocation of one rank fails (once, and from N on), N = 1, 2, ... until the call sequence
  * (qmar_comm_init_mpi, plan, Run) succeeds; likewise its N-th communication step fails with an

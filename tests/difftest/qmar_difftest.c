@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qmar-difftest: under `mpirun -n R`, every rank rebuilds all ranks' inputs from (seed, rank,
  * row), runs the operator on the MPI communicator, and compares its own output with the
  * integer-exact model bit for bit. Reports one row per configuration, like nccl-tests. */

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # One test of qmar-mpi-faults under mpirun over shared memory (vader):
 #   run_mpi_faults.sh BIN R MODE [timeout_ms [bound_ms]]
 # The program checks every rank and exits non-zero on any failure; rank 0 prints the summary.

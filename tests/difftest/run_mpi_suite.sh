@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # One test of the `mpi` suite: qmar-difftest under mpirun.
 #   run_mpi_suite.sh BIN R sm|tcp [ARGS]   the default sweep (or ARGS' sweep) over the shared-memory
 #                                          or TCP transport

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The faults suite, in-process backend (CONTRIBUTING.md "Fault injection"): for one case and
  * every R in {1, 2, 4}, every allocation the library makes (comm init, planning, Run) fails in
  * turn, once and then persistently from there on, and every communication step fails in turn

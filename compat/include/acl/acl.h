@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qmar compat — ACL entry header: process init/finalize plus the runtime (acl_rt.h).
  * See acl_rt.h for what devices, contexts, streams and memory mean on CPUs. */
 #ifndef QMAR_COMPAT_ACL_ACL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qmar compat — ACL base types: handles, status codes, aclDataType, aclFormat.
  *
  * The subset of CANN's acl/acl_base.h that host code around aclnnQuantMatmulAllReduceV3 uses,

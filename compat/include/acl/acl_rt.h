@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qmar compat — ACL runtime: devices, contexts, streams, memory.
  *
  * CANN's names, signatures and status codes; qmar's CPU meaning:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qmar compat — aclnn descriptor objects: aclTensor, aclIntArray, aclOpExecutor.
  *
  * CANN's names and signatures. An aclTensor records what aclCreateTensor is given (up to 8 view

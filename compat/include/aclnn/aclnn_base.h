@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qmar compat — aclnn common part: status codes, aclnnInit/Finalize, executors.
  *
  * Every aclnn operator is two calls: XxxGetWorkspaceSize validates and returns an executor, Xxx

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qmar compat — aclnnQuantMatmulAllReduce (V3 without pertoken and comm scales): run by qmar as
  * V3 with those three absent. */
 #ifndef QMAR_COMPAT_ACLNNOP_ACLNN_QUANT_MATMUL_ALL_REDUCE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qmar compat — aclnnQuantMatmulAllReduceV2 (V3 without the comm scales): run by qmar as V3 with
  * both comm scales absent. */
 #ifndef QMAR_COMPAT_ACLNNOP_ACLNN_QUANT_MATMUL_ALL_REDUCE_V2_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qmar compat — aclnnQuantMatmulAllReduceV3: int8 matmul + dequant (+ pertoken, + x3) + all-reduce
  * (+ int8 low-bit communication with both comm scales), run by qmar.
  *

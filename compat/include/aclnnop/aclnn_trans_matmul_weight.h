@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qmar compat — weight preprocessing into FRACTAL_NZ (int8 only).
  *
  * aclnnCalculateMatmulWeightSizeV2 gives the element count of the NZ form of a 2-D int8 weight:

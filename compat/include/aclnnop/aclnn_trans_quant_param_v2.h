@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qmar compat — aclnnTransQuantParamV2: fp32 dequant scales (and optional fp32 offsets) to the
  * UINT64 words of the FP16-output path without pertoken (numerics.md §6 in qmar's tree).
  *

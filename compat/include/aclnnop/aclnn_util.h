@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qmar compat — the export attribute of the aclnn operator entry points. */
 #ifndef QMAR_COMPAT_ACLNNOP_ACLNN_UTIL_H
 #define QMAR_COMPAT_ACLNNOP_ACLNN_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qmar compat — HCCL communicators, mapped onto qmar's in-process communicator.
  *
  * A communicator's ranks are threads of this process. HcclCommInitAll(ndev, devices, comms)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qmar compat — HCCL types: HcclResult (CANN's values), HcclComm, HcclRootInfo. */
 #ifndef QMAR_COMPAT_HCCL_HCCL_TYPES_H
 #define QMAR_COMPAT_HCCL_HCCL_TYPES_H

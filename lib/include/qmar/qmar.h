@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qmar — int8 quantized matmul + dequant + all-reduce across ranks, on CPUs.
  *
  * The CPU re-implementation of Ascend's aclnnQuantMatmulAllReduceV3: the same two-phase API

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qmar over MPI: one communicator endpoint per process (built when MPI is found). In libqmar-mpi,
  * not libqmar: cc app.c $(pkg-config --cflags --libs qmar-mpi), or CMake's qmar::qmar_mpi. */
 #ifndef QMAR_QMAR_MPI_H

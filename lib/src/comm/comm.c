@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Communicator endpoints: the public accessors, the registry that resolves a `group` name, and
  * reference counting, so an executor keeps its endpoint alive even if the user destroys it. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal: communicator endpoints, the name registry behind `group`, and the backend interface. */
 #ifndef QMAR_SRC_COMM_COMM_H
 #define QMAR_SRC_COMM_COMM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The in-process communicator: one group shared by nranks endpoints, each driven by a thread.
  * Collectives read peers' buffers directly (shared memory) between timed barriers. */
 #include <errno.h>

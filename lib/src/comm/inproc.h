@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal: the in-process backend, ranks being threads of one process. */
 #ifndef QMAR_SRC_COMM_INPROC_H
 #define QMAR_SRC_COMM_INPROC_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The MPI communicator's collectives: one endpoint per process. Each collective is a few
  * generation-tagged exchanges (mpi_control.c) polled against the timeout and against revoke
  * notices, so no call waits forever and one rank's failure fails its peers promptly. All MPI

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The MPI backend's messaging layer (mpi_state.h): generation-tagged exchanges polled against the
  * timeout, revoke notices, and the outcome vote that ends every Run. */
 #include <sched.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qmar_comm_init_mpi: refuses what the MPI backend cannot serve, duplicates the user's
  * communicator twice (data and revoke notices), learns how many ranks share this host, and ends
  * with the same vote as a Run, so that it succeeds on every rank or on none. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal: the MPI backend's per-endpoint state and the messaging layer shared by its files:
  * mpi.c (the collectives), mpi_control.c (tags, polled waits, revoke notices, the outcome vote)
  * and mpi_init.c (qmar_comm_init_mpi).

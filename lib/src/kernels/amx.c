@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The AMX-INT8 kernel: TDPBSSD multiplies signed by signed bytes, so no correction is needed.
  * Block: 32 rows x 32 columns in four 16 x 16 int32 tiles (tmm0-3), two A tiles (tmm4-5, 16 rows
  * x 64 k each) and two B tiles (tmm6-7, 16 k-groups of 4 x 16 columns) per 64 values of k.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The AVX2 kernel. There is no exact 8-bit multiply-add in AVX2 (VPMADDUBSW saturates at
  * int16), so both operands are widened to int16 and VPMADDWD sums pairs exactly into int32:
  * x2 is packed in pairs of k (group 2) and sign-extended on load, x1 is packed as int16 pairs.

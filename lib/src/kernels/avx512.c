@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The AVX-512 VNNI kernel. VPDPBUSD multiplies unsigned by signed bytes, so B is packed as
  * x2 + 128 (uint8) and A stays signed (broadcast 4 bytes at a time): the sums carry an extra
  * 128 * rowsum(A), which the accumulators start from the negative of. Everything is exact

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal: Y <-> fp32 on eight lanes (AVX2 + F16C), bit-exact with fp.h: VCVTPS2PH with an
  * explicit round-to-nearest-even keeps fp16 denormals and overflows to inf, VCVTPH2PS is exact,
  * and fp32 -> bf16 is done on the bits (as in convert_avx512.h). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The CPU's own account of itself: vendor, family/model and cache sizes from CPUID (the
  * deterministic cache parameters, leaf 4 on Intel, 0x8000001D on AMD: both give ways, partitions,
  * line size and sets of each cache level, and how many logical CPUs share it; AMD's 0x80000005/6

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal: what the CPU reports about itself, read once per process (cpu.c). The kernels derive
  * their blocking from it (never from constants tuned to one model), bench_gemm prints it. */
 #ifndef QMAR_SRC_KERNELS_CPU_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Run-time choice of the GEMM kernel: CPUID says what the CPU has, XCR0 what the OS saves on a
  * context switch, and for AMX the kernel must also grant this process the tile data state
  * (arch_prctl ARCH_REQ_XCOMP_PERM). QMAR_ISA=scalar|avx2|avx512|amx forces one. */

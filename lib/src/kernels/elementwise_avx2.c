@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The element-wise passes of the collectives eight lanes at a time (AVX2 + F16C), bit-exact with
  * elementwise.c: fp32 arithmetic rounds to nearest even (MXCSR, no FTZ/DAZ, no FMA), the
  * conversions are those of convert_avx2.h, and rint is VROUNDPS to nearest even, clamped after

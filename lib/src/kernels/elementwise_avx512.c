@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The element-wise passes of the collectives sixteen lanes at a time (AVX-512F/BW/VL/DQ),
  * bit-exact with elementwise.c: fp32 arithmetic rounds to nearest even (MXCSR, no FTZ/DAZ), the
  * conversions are those of convert_avx512.h, and rint is VRNDSCALEPS to nearest even, clamped

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* numerics.md §1-§3 eight columns at a time (AVX2 + F16C); bit-exact with qmar__epilogue_block
  * (convert_avx2.h and epilogue_avx512.c say why each conversion is exact). Columns that do not
  * fill a vector, and the rare vector whose acc + bias overflows int32, go through the reference. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* numerics.md §1-§3 sixteen columns at a time (AVX-512F/BW/VL/DQ). Bit-exact with
  * qmar__epilogue_block: the int32 sum is converted with one rounding (an exact int64 sum when
  * acc + bias overflows int32), fp32 products round to nearest even (MXCSR, no FTZ/DAZ),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal: the vectorised epilogues (same contract and bits as qmar__epilogue_block). */
 #ifndef QMAR_SRC_KERNELS_EPILOGUE_SIMD_H
 #define QMAR_SRC_KERNELS_EPILOGUE_SIMD_H

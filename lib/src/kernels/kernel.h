@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal: the int8 GEMM kernels and their vectorised epilogues. Every ISA variant gives the same
  * int32 accumulators and the same output bits as the portable one (tests/test_kernels.c checks
  * it); which one runs is chosen at run time (dispatch.c, QMAR_ISA).

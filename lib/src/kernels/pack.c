@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* x2, in any stored layout, into a kernel's packed-B layout (kernel.h, qmar__bfmt). Runs once per
  * Run; the common cases (rows of x2 contiguous in n, or columns contiguous in k) copy whole
  * groups at a time, everything else goes element by element. */

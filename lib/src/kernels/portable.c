@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The portable int8 GEMM: plain C, the reference every ISA variant is tested against. Its packed
  * B is x2 transposed (n x k) and its packed A is x1's rows, so each sum is one dot product. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qmar compat — runtime (rt) status codes of CANN's ACL, the subset host code meets.
  * Values are CANN's; names are CANN's. Part of qmar's ACL/HCCL compatibility layer. */
 #ifndef QMAR_COMPAT_ACL_ERROR_CODES_RT_ERROR_CODES_H
