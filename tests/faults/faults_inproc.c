@@ -24,10 +24,13 @@
 #define TIMEOUT_MS 150
 #define PROMPT_MS 150.0
 
+/* Case 1 is small enough for its rows to ride on the agreement (one barrier, execute.c); case 2
+ * has more columns (8 rows x 544 x 2 bytes > the 8 KiB a ride carries), so its sweep walks the
+ * agreement + reduce-scatter + all-gather path. */
 static scenario config(int32_t op_case, int32_t ranks)
 {
     scenario sc = {.ranks = ranks, .op_case = op_case, .y = op_case == 2 ? QMAR_FLOAT16 : QMAR_BF16,
-                   .s = 8, .k = 32, .n = 32, .x2_layout = MODEL_X2_ND, .bias = 1,
+                   .s = 8, .k = 32, .n = op_case == 2 ? 544 : 32, .x2_layout = MODEL_X2_ND, .bias = 1,
                    .x3 = X3_SEPARATE, .scale_shape = SCALE_N, .seed = 11 + (uint64_t)op_case};
     return sc;
 }
@@ -152,39 +155,17 @@ static int64_t faults_in_init(int32_t ranks, int persistent)
     }
 }
 
-/* Allocation N of planning + Run fails (once / from N on), on whichever rank makes it. A rank
- * whose planning fails revokes its endpoint (spec/api.md: it will not run). */
-static int64_t faults_in_allocations(harness_world *w, int32_t ranks, int persistent,
-                                     const char *what)
-{
-    for (int64_t n = 1; n < 1000; n++) {
-        qmar_comm *comms[QMAR_COMM_MAX_RANKS];
-        if (!make_group(ranks, comms)) {
-            CHECK(!"make_group");
-            return n;
-        }
-        for (int32_t r = 0; r < ranks; r++)
-            harness_reset_output(w, r);
-        qmar__fault_arm_alloc(n, persistent);
-        group_result res;
-        group_run(w, comms, NULL, 0, 1, &res);
-        int fired = qmar__fault_fired();
-        qmar__fault_disarm();
-        destroy_group(ranks, comms);
-        int failed = check_outcome(w, ranks, &res, 0, QMAR__FAULT_NONE, what, n);
-        if (!fired) {
-            CHECK(!failed);
-            return n - 1;
-        }
-        CHECK(group_fresh_run_exact(w, ranks));
-    }
-    CHECK(!"allocations never ran out");
-    return 1000;
-}
+/* What one sweep fails: allocations (once, or from N on) or steps (with `kind`). */
+typedef struct fault_plan {
+    int steps;          /* 0: allocation N of planning + Run; 1: step N of any rank */
+    int persistent;     /* allocations: every one from N on */
+    qmar__fault_kind kind; /* steps: what step N does */
+} fault_plan;
 
-/* Step N (any rank's) fails with `kind`. */
-static int64_t faults_in_steps(harness_world *w, int32_t ranks, qmar__fault_kind kind,
-                               const char *what)
+/* Fails injection point N of the plan for N = 1, 2, ... until a Run reaches no armed point;
+ * returns how many points it reached. A rank whose planning fails revokes its endpoint
+ * (spec/api.md: it will not run). */
+static int64_t sweep(harness_world *w, int32_t ranks, fault_plan plan, const char *what)
 {
     for (int64_t n = 1; n < 1000; n++) {
         qmar_comm *comms[QMAR_COMM_MAX_RANKS];
@@ -194,25 +175,30 @@ static int64_t faults_in_steps(harness_world *w, int32_t ranks, qmar__fault_kind
         }
         for (int32_t r = 0; r < ranks; r++)
             harness_reset_output(w, r);
-        qmar__fault_arm_step(n, kind, -1);
+        if (plan.steps)
+            qmar__fault_arm_step(n, plan.kind, -1);
+        else
+            qmar__fault_arm_alloc(n, plan.persistent);
         group_result res;
         group_run(w, comms, NULL, 0, 1, &res);
         int fired = qmar__fault_fired();
         qmar__fault_disarm();
         destroy_group(ranks, comms);
-        int failed = check_outcome(w, ranks, &res, 1, kind, what, n);
+        qmar__fault_kind kind = plan.steps ? plan.kind : QMAR__FAULT_NONE;
+        int failed = check_outcome(w, ranks, &res, plan.steps, kind, what, n);
         if (!fired) {
             CHECK(!failed);
             return n - 1;
         }
-        /* An error or a stop fails the Run. A delay may not: in a group of one nobody waits,
-         * and a peer that arrived later than the delayed rank by more than the excess of the
-         * delay over the timeout is still waiting when it comes (check_outcome then saw every
-         * rank succeed, bit-exact). */
-        CHECK(failed || kind == QMAR__FAULT_DELAY);
+        /* An error or a stop fails the Run (an allocation may have a fallback, e.g. huge pages,
+         * and check_outcome has checked whatever came). A delay may not: in a group of one nobody
+         * waits, and a peer that arrived later than the delayed rank by more than the
+         * excess of the delay over the timeout is still waiting when it comes (check_outcome
+         * then saw every rank succeed, bit-exact). */
+        CHECK(failed || !plan.steps || kind == QMAR__FAULT_DELAY);
         CHECK(group_fresh_run_exact(w, ranks));
     }
-    CHECK(!"steps never ran out");
+    CHECK(!"injection points never ran out");
     return 1000;
 }
 
@@ -234,11 +220,11 @@ int main(int argc, char **argv)
         char what[64];
         snprintf(what, sizeof what, "case %d R=%d", (int)op_case, (int)ranks);
         int64_t init1 = faults_in_init(ranks, 0), initp = faults_in_init(ranks, 1);
-        int64_t alloc1 = faults_in_allocations(w, ranks, 0, what);
-        int64_t allocp = faults_in_allocations(w, ranks, 1, what);
-        int64_t err = faults_in_steps(w, ranks, QMAR__FAULT_ERROR, what);
-        int64_t delay = faults_in_steps(w, ranks, QMAR__FAULT_DELAY, what);
-        int64_t stop = faults_in_steps(w, ranks, QMAR__FAULT_STOP, what);
+        int64_t alloc1 = sweep(w, ranks, (fault_plan){.persistent = 0}, what);
+        int64_t allocp = sweep(w, ranks, (fault_plan){.persistent = 1}, what);
+        int64_t err = sweep(w, ranks, (fault_plan){.steps = 1, .kind = QMAR__FAULT_ERROR}, what);
+        int64_t delay = sweep(w, ranks, (fault_plan){.steps = 1, .kind = QMAR__FAULT_DELAY}, what);
+        int64_t stop = sweep(w, ranks, (fault_plan){.steps = 1, .kind = QMAR__FAULT_STOP}, what);
         /* (init's counts differ: the handle table grows once, on the first group) */
         CHECK(alloc1 == allocp && err == delay && err == stop);
         CHECK(init1 > 0 && alloc1 > 0 && err > 0);
