@@ -185,16 +185,26 @@ static double onednn_once(void *arg)
 
 /* ---- in-process runs: R threads of rank 0 -------------------------------------------------- */
 
+/* One in-process rank: a thread that lives for all iterations, as a rank of an application does
+ * (creating threads per call would time their start-up skew, not qmar); every iteration starts
+ * at a barrier, as the MPI runs start at MPI_Barrier. */
 typedef struct thread_arg {
     inputs *in;
     char group[QMAR_GROUP_NAME_MAX];
-    double secs;
+    int iters;                /* timed iterations, after one warm-up */
+    pthread_barrier_t *start; /* all ranks of the group */
+    double secs[64];          /* this rank's time per timed iteration (< 0: failed) */
 } thread_arg;
 
 static void *inproc_rank(void *p)
 {
     thread_arg *a = p;
-    a->secs = run_qmar(a->in, a->group, 1);
+    for (int it = 0; it <= a->iters; it++) {
+        pthread_barrier_wait(a->start);
+        double secs = run_qmar(a->in, a->group, 1);
+        if (it > 0)
+            a->secs[it - 1] = secs;
+    }
     return NULL;
 }
 
@@ -205,23 +215,29 @@ static double inproc_median(inputs *ins, int32_t ranks, int iters)
     qmar_comm *comms[64];
     thread_arg args[64];
     pthread_t th[64];
+    pthread_barrier_t start;
     double v[64];
     if (qmar_comm_init_all(ranks, comms) != QMAR_SUCCESS)
         return -1;
-    for (int it = 0; it <= iters; it++) { /* the first run warms up */
-        for (int32_t r = 0; r < ranks; r++) {
-            args[r].in = &ins[r];
-            qmar_comm_get_name(comms[r], args[r].group);
-            pthread_create(&th[r], NULL, inproc_rank, &args[r]);
-        }
+    pthread_barrier_init(&start, NULL, (unsigned)ranks);
+    for (int32_t r = 0; r < ranks; r++) {
+        args[r] = (thread_arg){.in = &ins[r], .iters = iters, .start = &start};
+        qmar_comm_get_name(comms[r], args[r].group);
+        pthread_create(&th[r], NULL, inproc_rank, &args[r]);
+    }
+    for (int32_t r = 0; r < ranks; r++)
+        pthread_join(th[r], NULL);
+    for (int it = 0; it < iters; it++) {
         double slowest = 0;
         for (int32_t r = 0; r < ranks; r++) {
-            pthread_join(th[r], NULL);
-            slowest = args[r].secs > slowest || args[r].secs < 0 ? args[r].secs : slowest;
+            double secs = args[r].secs[it];
+            slowest = secs > slowest || secs < 0 ? secs : slowest;
+            if (secs < 0)
+                break;
         }
-        if (it > 0)
-            v[it - 1] = slowest;
+        v[it] = slowest;
     }
+    pthread_barrier_destroy(&start);
     for (int32_t r = 0; r < ranks; r++)
         qmar_comm_destroy(comms[r]);
     return median(v, iters);
