@@ -14,6 +14,7 @@
 #include "../error.h"
 #include "comm.h"
 #include "inproc.h"
+#include "spin_budget.h"
 
 static atomic_uint_fast64_t next_group_id;
 
@@ -75,11 +76,6 @@ static void wait_for_readers(qmar_comm *comm)
     pthread_cleanup_pop(0);
 }
 
-/* How long a waiting rank polls before it sleeps on the condition variable: about what a sleep
- * and a wake-up cost (a futex round trip, microseconds), so polling at most doubles the cost of
- * a wait it could not shorten (the classic competitive bound). A duration, not a CPU count. */
-#define SPIN_NS 20000L
-
 static void cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -87,9 +83,16 @@ static void cpu_relax(void)
 #endif
 }
 
+static int64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
 /* Without the lock: polls until the barrier of generation gen completes or the group breaks,
- * for at most SPIN_NS; returns whether it did. */
-static int spin_briefly(const qmar__inproc_group *g, uint64_t gen)
+ * for at most budget_ns (spin_budget.h); returns whether it did. */
+static int spin_briefly(const qmar__inproc_group *g, uint64_t gen, int64_t budget_ns)
 {
     struct timespec t0, t;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -100,7 +103,7 @@ static int spin_briefly(const qmar__inproc_group *g, uint64_t gen)
         cpu_relax();
         if (i % 64 == 0) {
             clock_gettime(CLOCK_MONOTONIC, &t);
-            if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) > SPIN_NS)
+            if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) > budget_ns)
                 return 0;
         }
     }
@@ -120,8 +123,9 @@ static void maybe_spin(qmar__inproc_group *g, int32_t me, uint64_t gen)
         g->spin_skip[me]--;
         return;
     }
+    int64_t budget_ns = g->spin_ns;
     pthread_mutex_unlock(&g->lock);
-    int done = spin_briefly(g, gen);
+    int done = spin_briefly(g, gen, budget_ns);
     pthread_mutex_lock(&g->lock);
     if (!done)
         g->spin_skip[me] = SPIN_BACKOFF;
@@ -166,6 +170,7 @@ static qmar_status barrier(qmar_comm *comm)
         last = 1;
         g->arrived = 0;
         g->generation++;
+        g->completed_ns = now_ns();
         /* every rank may read from now on, even one that has not woken up yet: a peer that
          * fails at the next barrier before it wakes must still wait for it */
         for (int32_t r = 0; r < g->size; r++)
@@ -174,8 +179,10 @@ static qmar_status barrier(qmar_comm *comm)
     }
     if (!last)
         maybe_spin(g, comm->rank, gen);
+    int slept = 0; /* outside the block pthread_cleanup_push opens */
     pthread_cleanup_push(abandon_wait, comm);
     while (!g->broken && g->generation == gen) {
+        slept = 1;
         if (pthread_cond_timedwait(&g->changed, &g->lock, &deadline) == ETIMEDOUT &&
             g->generation == gen && !g->broken) {
             timed_out = 1;
@@ -184,6 +191,9 @@ static qmar_status barrier(qmar_comm *comm)
     }
     pthread_cleanup_pop(0);
     int ok = g->generation != gen;
+    /* completed_ns is still this barrier's: the next one cannot complete without this rank */
+    if (ok && slept && g->spin)
+        g->spin_ns = qmar__spin_budget_update(g->spin_ns, now_ns() - g->completed_ns);
     if (!ok) {
         g->arrived = 0; /* the group is broken: nobody counts arrivals any more */
         wait_for_readers(comm);
@@ -369,6 +379,7 @@ static qmar__inproc_group *group_create(int32_t nranks)
     }
     g->size = nranks;
     g->spin = sysconf(_SC_NPROCESSORS_ONLN) >= nranks;
+    g->spin_ns = QMAR__SPIN_NS_INITIAL;
     return g;
 }
 
