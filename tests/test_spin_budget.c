@@ -74,6 +74,7 @@ static void test_group_calibrates(void)
     for (int r = 0; r < 2; r++)
         pthread_join(th[r], NULL);
     CHECK_EQ_I64(args[0].failures + args[1].failures, 0);
+    fprintf(stderr, "calibrated budget %lld ns\n", (long long)g->spin_ns);
     if (g->spin) { /* ranks fit the cores: rank 0 slept at every barrier and measured its wake-ups */
         CHECK(g->spin_ns != QMAR__SPIN_NS_INITIAL);
         CHECK(g->spin_ns >= QMAR__SPIN_NS_MIN && g->spin_ns <= QMAR__SPIN_NS_MAX);
