@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The AVX-512 VNNI kernel's decode path: 1 to 4 rows of x1 (LLM decode) against x2 stored in ND
- * (row-major k x n) or FRACTAL_NZ, x2 read once, in its stored order, by few streams.
+/* The AVX-512 VNNI kernel's decode path: a few rows of x1 (LLM decode: up to 4 with x2 stored in
+ * ND, row-major k x n, up to 8 in FRACTAL_NZ), x2 read once, in its stored order, by few streams.
  *
- * With so few rows each byte of x2 meets at most 4 multiply-adds, so the time is that of reading
+ * With so few rows each byte of x2 meets at most 8 multiply-adds, so the time is that of reading
  * x2 from memory: the loop must keep the memory busy, i.e. read x2 the way a plain copy would, in
  * long sequential runs the hardware prefetchers follow. The staged path (avx512.c) rearranges
  * 64 rows x 512 columns through an L1 buffer: 64 streams a row apart, a store and a reload of
@@ -31,7 +31,10 @@
 #include "cpu.h"
 #include "validate.h"
 
-#define DECODE_ROWS 4 /* up to 16 accumulators (4 rows x 64 columns) stay in registers */
+/* Rows served: as many as keep 16 accumulators in registers (ND: 4 rows x 64 columns; NZ: 8 rows x
+ * 32 columns), beside the vectors of x2 and their rearrangement. */
+#define ND_ROWS 4
+#define NZ_ROWS 8
 
 static int64_t align_up(int64_t v, int64_t a)
 {
@@ -93,15 +96,15 @@ static inline __attribute__((always_inline)) void nz_strip(const int R, const in
                                                            int64_t k, const int32_t *corr,
                                                            int32_t *c, int64_t ldc)
 {
-    __m512i acc[DECODE_ROWS][2];
-#pragma GCC unroll 4
+    __m512i acc[NZ_ROWS][2];
+#pragma GCC unroll 8
     for (int r = 0; r < R; r++)
         acc[r][0] = acc[r][1] = _mm512_set1_epi32(corr[r]);
     int64_t kfull = k / 4 * 4;
     for (int64_t t = 0; t < kfull; t += 4) { /* one stream: the hardware prefetchers follow it */
         __m512i b0, b1;
         nz_piece(s + 32 * t, &b0, &b1);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int r = 0; r < R; r++) {
             int32_t w;
             memcpy(&w, a + r * lda + t, 4);
@@ -113,14 +116,14 @@ static inline __attribute__((always_inline)) void nz_strip(const int R, const in
     if (kfull < k) { /* the strip's rows reach Align(k, 16): this piece lies within them */
         __m512i b0, b1;
         nz_piece(s + 32 * kfull, &b0, &b1);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int r = 0; r < R; r++) {
             __m512i av = _mm512_set1_epi32(x1_word(a + r * lda, kfull, k));
             acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], b0, av);
             acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], b1, av);
         }
     }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int r = 0; r < R; r++) {
         _mm512_store_si512(c + r * ldc, acc[r][0]);
         _mm512_store_si512(c + r * ldc + 16, acc[r][1]);
@@ -139,11 +142,16 @@ NZ_STRIP(1)
 NZ_STRIP(2)
 NZ_STRIP(3)
 NZ_STRIP(4)
+NZ_STRIP(5)
+NZ_STRIP(6)
+NZ_STRIP(7)
+NZ_STRIP(8)
 
 typedef void nz_strip_fn(const int8_t *, int64_t, const int8_t *, int64_t, const int32_t *,
                          int32_t *, int64_t);
-static nz_strip_fn *const nz_strips[DECODE_ROWS + 1] = {NULL, nz_strip1, nz_strip2, nz_strip3,
-                                                        nz_strip4};
+static nz_strip_fn *const nz_strips[NZ_ROWS + 1] = {NULL,      nz_strip1, nz_strip2,
+                                                    nz_strip3, nz_strip4, nz_strip5,
+                                                    nz_strip6, nz_strip7, nz_strip8};
 
 /* The strips holding columns [j0, j1) (j0 a multiple of 64), in storage order: one stream. */
 static void nz_decode(const int8_t *a, int64_t lda, int64_t rows, const qmar__b_src *b,
@@ -187,12 +195,13 @@ static inline __attribute__((always_inline)) void nd_chunk(const int R, const in
                                                            const int32_t *corr, int32_t *c,
                                                            int64_t ldc)
 {
-    __m512i acc[DECODE_ROWS][4];
+    __m512i acc[ND_ROWS][4];
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
         for (int q = 0; q < 4; q++)
-            acc[r][q] = first ? _mm512_set1_epi32(corr[r]) : _mm512_load_si512(c + r * ldc + 16 * q);
+            acc[r][q] = first ? _mm512_set1_epi32(corr[r])
+                              : _mm512_load_si512(c + r * ldc + 16 * q);
     int64_t tfull = t0 + (t1 - t0) / 4 * 4, t = t0;
     if (w >= 64) {
         for (; t < tfull; t += 4, p += 4 * n) {
@@ -244,7 +253,7 @@ ND_CHUNK(4)
 
 typedef void nd_chunk_fn(const int8_t *, int64_t, const int8_t *, int64_t, int64_t, int64_t,
                          int64_t, int64_t, int, const int32_t *, int32_t *, int64_t);
-static nd_chunk_fn *const nd_chunks[DECODE_ROWS + 1] = {NULL, nd_chunk1, nd_chunk2, nd_chunk3,
+static nd_chunk_fn *const nd_chunks[ND_ROWS + 1] = {NULL, nd_chunk1, nd_chunk2, nd_chunk3,
                                                         nd_chunk4};
 
 /* 64 columns of one row of c from the order 16 L + 4 q + i (vector q, lane L) to column order:
@@ -308,9 +317,10 @@ static void nd_decode(const int8_t *a, int64_t lda, int64_t rows, const qmar__b_
 int qmar__avx512_decode(const int8_t *a, int64_t lda, int64_t rows, const qmar__b_src *b,
                         int64_t j0, int64_t j1, int32_t *c, int64_t ldc)
 {
-    if (rows < 1 || rows > DECODE_ROWS || (b->layout != QMAR__X2_ND && b->layout != QMAR__X2_NZ))
+    int64_t most = b->layout == QMAR__X2_ND ? ND_ROWS : b->layout == QMAR__X2_NZ ? NZ_ROWS : 0;
+    if (rows < 1 || rows > most)
         return 0;
-    int32_t corr[DECODE_ROWS];
+    int32_t corr[NZ_ROWS];
     for (int64_t r = 0; r < rows; r++)
         corr[r] = -128 * row_sum(a + r * lda, b->k);
     if (b->layout == QMAR__X2_NZ)

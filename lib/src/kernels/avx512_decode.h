@@ -7,8 +7,8 @@
 
 #include "kernel.h"
 
-/* gemm_direct's contract (kernel.h) for rows <= 4 and x2 in ND or FRACTAL_NZ: computes c and
- * returns 1; for any other rows or layout does nothing and returns 0. Needs no scratch. */
+/* gemm_direct's contract (kernel.h) for x2 in ND (rows <= 4) or FRACTAL_NZ (rows <= 8): computes
+ * c and returns 1; for any other rows or layout does nothing and returns 0. Needs no scratch. */
 int qmar__avx512_decode(const int8_t *a, int64_t lda, int64_t rows, const qmar__b_src *b,
                         int64_t j0, int64_t j1, int32_t *c, int64_t ldc);
 #endif
