@@ -310,7 +310,8 @@ static void direct_suite(void)
                                      1031};
     static const int64_t dec_ns[] = {1, 31, 32, 33, 63, 64, 65, 96, 127, 129, 200, 1000};
     for (int64_t m = 1; m <= 9; m++)
-        for (int32_t layout = m <= 5 ? QMAR__X2_ND : QMAR__X2_NZ; layout <= QMAR__X2_NZ; layout += 2)
+        for (int32_t layout = m <= 5 ? QMAR__X2_ND : QMAR__X2_NZ; layout <= QMAR__X2_NZ;
+             layout += 2)
             for (unsigned i = 0; i < sizeof dec_ks / sizeof dec_ks[0]; i++)
                 for (unsigned j = 0; j < sizeof dec_ns / sizeof dec_ns[0]; j++)
                     check_gemm(m, dec_ks[i], dec_ns[j], (int)(next() % 4), layout,
