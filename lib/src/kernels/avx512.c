@@ -7,6 +7,7 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "avx512_decode.h"
 #include "epilogue_simd.h"
 #include "cpu.h"
 #include "kernel.h"
@@ -470,6 +471,8 @@ static void block_at(const block_order *o, int64_t i, int64_t *t0, int64_t *j)
 static void gemm_direct(const int8_t *a, int64_t lda, int64_t rows, const qmar__b_src *b,
                         int64_t j0, int64_t j1, int32_t *c, int64_t ldc, void *scratch)
 {
+    if (qmar__avx512_decode(a, lda, rows, b, j0, j1, c, ldc)) /* ND 1-4 rows, NZ 1-8 */
+        return;
     uint8_t *buf = scratch;
     int32_t *corr = (int32_t *)(buf + stage_bytes);
     int64_t k = b->k;
