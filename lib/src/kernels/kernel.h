@@ -51,7 +51,7 @@ typedef struct qmar__b_src {
 typedef struct qmar__kernel {
     const char *name; /* "scalar", "avx2", "avx512", "amx" (QMAR_ISA values) */
     qmar__bfmt bfmt;
-    int32_t mr;       /* rows per micro-panel: gemm writes round_up(rows, mr) rows */
+    int32_t mr;       /* rows per micro-panel: c has room for round_up(rows, mr) rows */
     int32_t mc, nc;   /* the driver's row tile and column block (nc: a multiple of bfmt.nr) */
     /* Optional: sets the kernel's blocking from the CPU's facts (cpu.h), once, before any use
      * (dispatch.c); fills mc and nc of *self, a copy of the kernel the driver then uses. */
@@ -63,9 +63,10 @@ typedef struct qmar__kernel {
     /* Packs rows x k of a (row stride lda) into dst (a_bytes(rows, k) bytes, 64-byte aligned). */
     void (*pack_a)(const int8_t *a, int64_t lda, int64_t rows, int64_t k, void *dst);
     /* c[r*ldc + (j - j0)] = sum over t < k of x1[r][t] * x2[t][j], exact in int32, for
-     * r < round_up(rows, mr) and j0 <= j < j0 + round_up(j1 - j0, nr) (padding rows and columns
-     * get some value). pa: packed A of `rows` rows; pb: packed B of (k, n); j0 a multiple of nr;
-     * c 64-byte aligned, ldc a multiple of 16. */
+     * r < rows and j0 <= j < j0 + round_up(j1 - j0, nr) (padding columns get some value, the
+     * padding rows up to round_up(rows, mr), which c has room for, some value or none).
+     * pa: packed A of `rows` rows; pb: packed B of (k, n); j0 a multiple of nr; c 64-byte
+     * aligned, ldc a multiple of 16. */
     void (*gemm)(const void *pa, int64_t rows, const void *pb, int64_t k, int64_t n, int64_t j0,
                  int64_t j1, int32_t *c, int64_t ldc);
     /* Optional (NULL if the kernel has none): the direct path, x2 read where it lies (b), with no
@@ -77,6 +78,12 @@ typedef struct qmar__kernel {
     void (*gemm_direct)(const int8_t *a, int64_t lda, int64_t rows, const qmar__b_src *b,
                         int64_t j0, int64_t j1, int32_t *c, int64_t ldc, void *scratch);
     uint64_t (*direct_scratch)(int64_t rows);
+    /* Optional (NULL if none): the staged path, packed A (pack_a) times x2 read where it lies
+     * (b): the same contract as gemm, with x2 rearranged slice by slice into scratch
+     * (staged_scratch(k) bytes, 64-byte aligned) instead of read from a packed B. */
+    void (*gemm_staged)(const void *pa, int64_t rows, const qmar__b_src *b, int64_t j0,
+                        int64_t j1, int32_t *c, int64_t ldc, void *scratch);
+    uint64_t (*staged_scratch)(int64_t k);
     /* The driver takes the direct path for m up to direct_rows (any layout), and for any m when
      * bit (1 << layout) of inplace_layouts is set: those layouts are never packed. */
     int32_t direct_rows;
