@@ -227,6 +227,11 @@ static void pack_cols(const qmar__compute *c, int64_t jlo, int64_t jhi, uint8_t 
 {
     const qmar__bfmt *f = &c->kern->bfmt;
     int64_t k = c->k, w = jhi - jlo;
+    if (c->kern->pack_b != NULL) { /* the kernel's own packer */
+        qmar__b_src src = {c->x2, c->layout, k, c->n};
+        c->kern->pack_b(&src, jlo, jhi, dst);
+        return;
+    }
     for (int64_t i = 0, count = rect_count(c); i < count; i++) {
         qmar__b_rect r = rect_of(c, i);
         int64_t ja = r.j0 > jlo ? r.j0 : jlo, jb = min64(r.j1, jhi);

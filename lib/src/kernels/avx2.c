@@ -6,6 +6,7 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "epilogue_simd.h"
 #include "kernel.h"
 #include "validate.h"
@@ -177,12 +178,24 @@ static void gemm_staged(const void *pa, int64_t rows, const qmar__b_src *b, int6
     }
 }
 
+/* Row tiles from the CPU's L2 (per core): the tile's packed A for one k block (int16, 2 * KC_GROUPS
+ * pairs a row) takes 3/8 of it, as avx512.c's rule; 384 rows on 1 MiB. Tall tiles matter to the
+ * staged path, which stages each byte of x2 once per tile. */
+static void tune(qmar__kernel *self)
+{
+    const qmar__cpu *cpu = qmar__cpu_facts();
+    int64_t l2 = cpu->l2 / (cpu->l2_sharing > 1 ? cpu->l2_sharing : 1);
+    int64_t mc = l2 * 3 / 8 / (KC_GROUPS * 2 * 2) / MR * MR;
+    self->mc = (int32_t)(mc < 2 * MR ? 2 * MR : mc > 1536 ? 1536 : mc);
+}
+
 const qmar__kernel qmar__kernel_avx2 = {
     .name = "avx2",
     .bfmt = BFMT,
     .mr = MR,
     .mc = 96,
     .nc = 256,
+    .tune = tune,
     .a_bytes = a_bytes,
     .pack_a = pack_a,
     .gemm = gemm,

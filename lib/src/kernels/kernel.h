@@ -78,6 +78,11 @@ typedef struct qmar__kernel {
     void (*gemm_direct)(const int8_t *a, int64_t lda, int64_t rows, const qmar__b_src *b,
                         int64_t j0, int64_t j1, int32_t *c, int64_t ldc, void *scratch);
     uint64_t (*direct_scratch)(int64_t rows);
+    /* Optional (NULL: pack.c's qmar__pack_b_rect does it): columns [jlo, jhi) of x2 as stored
+     * (b; jlo a multiple of bfmt.nr, jhi of it or n) into dst as the packed B of that k x
+     * (jhi - jlo) matrix, padding included (which is also where they sit in the packed B of all
+     * of x2). */
+    void (*pack_b)(const qmar__b_src *b, int64_t jlo, int64_t jhi, uint8_t *dst);
     /* Optional (NULL if none): the staged path, packed A (pack_a) times x2 read where it lies
      * (b): the same contract as gemm, with x2 rearranged slice by slice into scratch
      * (staged_scratch(k) bytes, 64-byte aligned) instead of read from a packed B. */
