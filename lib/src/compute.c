@@ -88,7 +88,8 @@ static int64_t tile_rows(const qmar__kernel *kern, int64_t k)
 /* How x2 reaches the kernel. PACKED and FUSED (tests) pack it, STAGED (tests) takes the kernel's
  * gemm_staged where it has one, DIRECT (tests) its gemm_direct for any m in the layouts it reads
  * in place. Otherwise: the direct path (gemm_direct) for m up to the kernel's direct_rows
- * (measured there) in any layout; past them the staged path (gemm_staged), if the kernel has
+ * (measured there) in any layout, and for any m when k fits one of its k blocks (direct_depth);
+ * past them the staged path (gemm_staged), if the kernel has
  * one, for the layouts it reads in place (FRACTAL_NZ: never packed) and for any layout when all
  * rows fit one row tile (each byte of x2 is used once: packing it all first would only add a
  * round trip through memory); a kernel without one reads its in-place layouts directly; the
@@ -101,8 +102,9 @@ static enum route route_of(const qmar__kernel *kern, int64_t m, int64_t k, int32
     if (mode == QMAR__MODE_STAGED && kern->gemm_staged != NULL)
         return ROUTE_STAGED;
     int inplace = kern->inplace_layouts >> layout & 1u;
-    if (kern->gemm_direct != NULL && (m <= kern->direct_rows ||
-                                      (mode == QMAR__MODE_DIRECT && inplace)))
+    if (kern->gemm_direct != NULL &&
+        (m <= kern->direct_rows || (mode == QMAR__MODE_DIRECT && inplace) ||
+         (kern->direct_depth != NULL && k <= kern->direct_depth(layout, m))))
         return ROUTE_DIRECT;
     if (kern->gemm_staged != NULL && (inplace || align_up(m, kern->mr) <= tile_rows(kern, k)))
         return ROUTE_STAGED;

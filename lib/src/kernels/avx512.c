@@ -490,6 +490,12 @@ static void block_at(const block_order *o, int64_t i, int64_t *t0, int64_t *j)
     *t0 = kb * o->kc, *j = o->j0 + jb * o->nc;
 }
 
+/* The direct path's k block (see above): a multiple of 64, kc x nc = stage_bytes. */
+static int64_t direct_depth(int32_t layout, int64_t rows)
+{
+    return layout != QMAR__X2_ND ? stage_bytes / NR : rows <= DECODE_ROWS ? 64 : 128;
+}
+
 static void gemm_direct(const int8_t *a, int64_t lda, int64_t rows, const qmar__b_src *b,
                         int64_t j0, int64_t j1, int32_t *c, int64_t ldc, void *scratch)
 {
@@ -497,7 +503,7 @@ static void gemm_direct(const int8_t *a, int64_t lda, int64_t rows, const qmar__
     int32_t *corr = (int32_t *)(buf + stage_bytes);
     int64_t k = b->k;
     /* the block's shape (see above): kc a multiple of 64, kc x nc = stage_bytes */
-    int64_t kc = b->layout != QMAR__X2_ND ? stage_bytes / NR : rows <= DECODE_ROWS ? 64 : 128;
+    int64_t kc = direct_depth(b->layout, rows);
     int64_t nc = stage_bytes / kc;
     block_order o = {k, kc, j0, j1, nc, k > 0 ? (k + kc - 1) / kc : 1, (j1 - j0 + nc - 1) / nc,
                      b->layout == QMAR__X2_NZ && rows <= DECODE_ROWS};
@@ -657,6 +663,7 @@ const qmar__kernel qmar__kernel_avx512 = {
     .gemm = gemm,
     .gemm_direct = gemm_direct,
     .direct_scratch = direct_scratch,
+    .direct_depth = direct_depth,
     .gemm_staged = gemm_staged,
     .staged_scratch = staged_scratch,
     .pack_b = pack_b,

@@ -78,6 +78,10 @@ typedef struct qmar__kernel {
     void (*gemm_direct)(const int8_t *a, int64_t lda, int64_t rows, const qmar__b_src *b,
                         int64_t j0, int64_t j1, int32_t *c, int64_t ldc, void *scratch);
     uint64_t (*direct_scratch)(int64_t rows);
+    /* Optional: the depth of the direct path's k blocks for x2 in `layout` and `rows` rows. Up to
+     * it the direct path multiplies in one block (no round trip of the int32 block, no packed
+     * rows), so the driver takes it at any m. */
+    int64_t (*direct_depth)(int32_t layout, int64_t rows);
     /* Optional (NULL: pack.c's qmar__pack_b_rect does it): columns [jlo, jhi) of x2 as stored
      * (b; jlo a multiple of bfmt.nr, jhi of it or n) into dst as the packed B of that k x
      * (jhi - jlo) matrix, padding included (which is also where they sit in the packed B of all
