@@ -110,51 +110,13 @@ static const qmar__bfmt bfmt = BFMT;
 
 /* ---- the staged path: x2 read where it lies, never packed whole ----
  * For FRACTAL_NZ (which Run must not copy) and any other layout: one slice of KC_GROUPS pairs of
- * k x 16 columns at a time is packed by pack.c's rectangle packer into a buffer of 16 KiB (the
+ * k x 16 columns at a time is packed by qmar__stage_b (stage_b.c) into a buffer of 8 KiB (the
  * packed-B layout of that small matrix, which is the slice gemm reads from a packed B) and
  * multiplied by every micro-panel of the tile. */
 
 static int64_t min64(int64_t a, int64_t b)
 {
     return a < b ? a : b;
-}
-
-/* Rows [t0, t1) x columns [j, j1) of x2 as stored (b) into dst, as the packed B of that
- * (t1 - t0) x (j1 - j) matrix (one panel: j1 - j <= NR). t0 a multiple of 32. */
-static void stage_slice(const qmar__bfmt *f, const qmar__b_src *b, int64_t t0, int64_t t1,
-                        int64_t j, int64_t j1, uint8_t *dst)
-{
-    int64_t kk = t1 - t0, w = j1 - j, k = b->k, n = b->n;
-    const int8_t *x2 = b->x2;
-    switch (b->layout) {
-    case QMAR__X2_ND: {
-        qmar__b_rect r = {x2 + t0 * n + j, 0, kk, 0, w, n, 1};
-        qmar__pack_b_rect(f, kk, w, &r, 0, w, dst);
-        break;
-    }
-    case QMAR__X2_ND_T: {
-        qmar__b_rect r = {x2 + j * k + t0, 0, kk, 0, w, 1, k};
-        qmar__pack_b_rect(f, kk, w, &r, 0, w, dst);
-        break;
-    }
-    case QMAR__X2_NZ: /* strips of 32 columns, each Align(k, 16) x 32 row-major */
-        for (int64_t s = j / 32; s * 32 < j1; s++) {
-            int64_t ja = s * 32 > j ? s * 32 : j, jb = min64(s * 32 + 32, j1);
-            qmar__b_rect r = {x2 + s * align_up(k, 16) * 32 + t0 * 32 + (ja - s * 32), 0, kk,
-                              ja - j, jb - j, 32, 1};
-            qmar__pack_b_rect(f, kk, w, &r, 0, w, dst);
-        }
-        break;
-    default: /* NZ_T: strips of 32 k values, each Align(n, 16) x 32 row-major */
-        for (int64_t s = t0 / 32; s * 32 < t1; s++) {
-            int64_t ta = s * 32, tb = min64(s * 32 + 32, t1);
-            qmar__b_rect r = {x2 + s * align_up(n, 16) * 32 + j * 32, ta - t0, tb - t0, 0, w, 1,
-                              32};
-            qmar__pack_b_rect(f, kk, w, &r, 0, w, dst);
-        }
-        break;
-    }
-    qmar__pack_b_pad(f, kk, w, 0, NR, dst);
 }
 
 static uint64_t staged_scratch(int64_t k)
@@ -170,7 +132,7 @@ static void gemm_staged(const void *pa, int64_t rows, const qmar__b_src *b, int6
         int64_t gn = groups - g0 < KC_GROUPS ? groups - g0 : KC_GROUPS;
         int64_t t0 = 2 * g0, t1 = min64(t0 + 2 * gn, k);
         for (int64_t j = j0; j < j1; j += NR) {
-            stage_slice(&bfmt, b, t0, t1, j, min64(j + NR, j1), scratch);
+            qmar__stage_b(&bfmt, b, t0, t1, j, min64(j + NR, j1), scratch);
             for (int64_t r = 0; r < prows; r += MR)
                 (g0 == 0 ? ukernel_first : ukernel_next)((const int16_t *)pa + r * kp + g0 * MR * 2,
                                                          scratch, gn, c + r * ldc + (j - j0), ldc);

@@ -124,6 +124,12 @@ void qmar__pack_b_rect(const qmar__bfmt *f, int64_t k, int64_t n, const qmar__b_
 void qmar__pack_b_pad(const qmar__bfmt *f, int64_t k, int64_t n, int64_t jlo, int64_t jhi,
                       uint8_t *packed);
 
+/* ---- stage_b.c ---- */
+/* Rows [t0, t1) x columns [j, j1) of x2 as stored (b) into dst as the packed B (format f) of that
+ * (t1 - t0) x (j1 - j) matrix, padding included. t0 a multiple of 32 and of f->group. */
+void qmar__stage_b(const qmar__bfmt *f, const qmar__b_src *b, int64_t t0, int64_t t1, int64_t j,
+                   int64_t j1, uint8_t *dst);
+
 /* ---- dispatch.c ---- */
 enum qmar__isa { QMAR__ISA_SCALAR, QMAR__ISA_AVX2, QMAR__ISA_AVX512, QMAR__ISA_AMX, QMAR__NISA };
 
