@@ -29,6 +29,7 @@ typedef struct variant {
     const char *name;
     const qmar__kernel *k;
     int64_t gemm_runs, epilogue_runs, direct_runs; /* direct: computes that took gemm_direct */
+    int64_t staged_runs;                           /* computes that took gemm_staged */
 } variant;
 
 static variant variants[8];
@@ -95,17 +96,22 @@ static void fill_s8(int8_t *v, int64_t len, int data, int is_b)
 
 static int32_t forced_mode = -2; /* a QMAR__MODE_* for every compute, or -2: random */
 
-/* QMAR__MODE_PACKED, _FUSED or _DIRECT (which falls back where it does not apply). */
+/* QMAR__MODE_PACKED, _FUSED, _DIRECT or _STAGED (the last two fall back where they do not
+ * apply). */
 static int32_t random_mode(void)
 {
-    return forced_mode != -2 ? forced_mode : (int32_t)(next() % 3);
+    static const int32_t modes[] = {QMAR__MODE_PACKED, QMAR__MODE_FUSED, QMAR__MODE_DIRECT,
+                                    QMAR__MODE_STAGED};
+    return forced_mode != -2 ? forced_mode : modes[next() % 4];
 }
 
 static void count_direct(const qmar__compute *c)
 {
     for (int v = 0; v < nvariants; v++)
-        if (variants[v].k == c->kern)
+        if (variants[v].k == c->kern) {
             variants[v].direct_runs += c->direct;
+            variants[v].staged_runs += c->staged;
+        }
 }
 
 /* ---- guarded outputs ---- */
@@ -329,6 +335,28 @@ static void direct_suite(void)
         for (unsigned i = 0; i < sizeof many / sizeof many[0]; i++)
             check_gemm(many[i][0], many[i][1], many[i][2], (int)(next() % 4), layout,
                        (int32_t)(next() % 3) + 1);
+    forced_mode = -2;
+}
+
+/* The kernels' staged paths (packed rows times x2 staged slice by slice), forced: every layout,
+ * m around the micro-panel (the last panel's rows from 1 to mr) and past a row tile, k around the
+ * group of 4, the 64 k values of a column line and the k blocks (1024 on 1 MiB of L2), n around
+ * the 32-column NZ strips and the 64-column slices, 1-3 threads. */
+static void staged_suite(void)
+{
+    static const int64_t ms[] = {1, 5, 6, 7, 11, 12, 13, 64, 128, 383, 385, 800};
+    static const int64_t ks[] = {1, 3, 4, 5, 63, 64, 65, 1023, 1024, 1025, 2049, 4100};
+    static const int64_t ns[] = {1, 31, 32, 33, 63, 64, 65, 129, 300};
+    forced_mode = QMAR__MODE_STAGED;
+    for (int32_t layout = QMAR__X2_ND; layout <= QMAR__X2_NZ_T; layout++)
+        for (unsigned i = 0; i < sizeof ms / sizeof ms[0]; i++)
+            for (int rep = 0; rep < 3; rep++) {
+                int64_t m = ms[i], k = PICK(ks), n = PICK(ns);
+                while (m * k * n > (1 << 24))
+                    k = k / 2 + 1;
+                check_gemm(m, k, n, (int)(next() % 4), layout, (int32_t)(next() % 3) + 1);
+            }
+    check_gemm(7, 65535, 65, 1, QMAR__X2_NZ, 1); /* the largest k */
     forced_mode = -2;
 }
 
@@ -671,22 +699,24 @@ int main(int argc, char **argv)
         const qmar__kernel *k = qmar__kernel_for(isa);
         printf(" %s=%s", isa_names[isa], k ? "supported" : "not supported here");
         if (k != NULL)
-            variants[nvariants++] = (variant){isa_names[isa], k, 0, 0, 0};
+            variants[nvariants++] = (variant){isa_names[isa], k, 0, 0, 0, 0};
     }
     printf("; selected: %s\n", qmar__kernel_select()->name);
-    variants[nvariants++] = (variant){"amx-emulated", &qmar__kernel_amx_emulated, 0, 0, 0};
+    variants[nvariants++] = (variant){"amx-emulated", &qmar__kernel_amx_emulated, 0, 0, 0, 0};
 
     cpu_suite();
     gemm_suite();
     direct_suite();
+    staged_suite();
     rows_suite();
     epilogue_suite();
     conversion_sweep(exhaustive ? 1 : 257);
 
     for (int v = 0; v < nvariants; v++) {
-        printf("%-13s gemm shapes %5lld, epilogue runs %6lld, direct path %5lld\n",
+        printf("%-13s gemm shapes %5lld, epilogue runs %6lld, direct path %5lld, staged %5lld\n",
                variants[v].name, (long long)variants[v].gemm_runs,
-               (long long)variants[v].epilogue_runs, (long long)variants[v].direct_runs);
+               (long long)variants[v].epilogue_runs, (long long)variants[v].direct_runs,
+               (long long)variants[v].staged_runs);
         /* every supported ISA must really have been compared (the reference compares itself
          * with the triple loop; the emulated AMX has the reference epilogue) */
         if (variants[v].k != &qmar__kernel_portable) {
@@ -695,6 +725,8 @@ int main(int argc, char **argv)
                 CHECK(variants[v].epilogue_runs > 0);
             if (variants[v].k->gemm_direct != NULL)
                 CHECK(variants[v].direct_runs > 0);
+            if (variants[v].k->gemm_staged != NULL)
+                CHECK(variants[v].staged_runs > 0);
         }
     }
     return check_summary();

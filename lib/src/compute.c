@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The compute driver: walks (row tile, column block) items, GEMM into an int32 block that stays
  * in cache, epilogue straight out of it; contiguous runs of items go to the rank's threads.
- * Where the kernel has a direct path (gemm_direct) and x2 is in FRACTAL_NZ, or x1 is at most the
- * kernel's direct_rows (one row tile), x2 is read where it lies, block by block through an
- * L1-sized buffer: no copy of x2 is made. Otherwise x2 is packed once per Run (all of it up
- * front, or — when x1 is a single row tile — each column block right before its one use) and the
- * rows of x1 are packed tile by tile. */
+ * x2 reaches the kernel in one of three ways (route_of): read where it lies by the kernel's direct
+ * path (gemm_direct: few rows), or by its staged path (gemm_staged: the rows packed tile by tile,
+ * x2 rearranged one block at a time into a buffer that stays in cache: FRACTAL_NZ, and a single
+ * row tile in any layout) — no copy of x2 is made — or packed once per Run (all of it up front,
+ * or — when x1 is a single row tile and the kernel has no staged path — each column block right
+ * before its one use) with the rows of x1 packed tile by tile. */
 #define _DEFAULT_SOURCE /* madvise */
 #include "fault.h"
 #include "compute.h"
@@ -73,15 +74,41 @@ qmar_status qmar__compute_init(qmar__compute *c, const qmar__kernel *kern, int32
     return qmar__compute_init_mode(c, kern, threads, m, k, n, layout, QMAR__MODE_CHOOSE);
 }
 
-/* The direct path needs the kernel's gemm_direct; it is taken for m up to the kernel's
- * direct_rows (measured there) in any layout, and for any m in the layouts the kernel reads in
- * place (FRACTAL_NZ: never packed, whatever the mode asked, except PACKED or FUSED forced by a
- * test on a kernel that can pack). */
-static int direct_applies(const qmar__kernel *kern, int64_t m, int32_t layout, int32_t mode)
+enum route { ROUTE_PACK, ROUTE_DIRECT, ROUTE_STAGED };
+
+/* Rows of the packed path's row tile: the kernel's mc, fewer when a long k would make packed A
+ * larger than A_TILE_BYTES. */
+static int64_t tile_rows(const qmar__kernel *kern, int64_t k)
 {
-    if (kern->gemm_direct == NULL || mode == QMAR__MODE_PACKED || mode == QMAR__MODE_FUSED)
-        return 0;
-    return m <= kern->direct_rows || (kern->inplace_layouts >> layout & 1u);
+    int64_t kp = align_up(k < 1 ? 1 : k, kern->bfmt.kalign);
+    int64_t mc = A_TILE_BYTES / kp / kern->mr * kern->mr;
+    return mc < kern->mr ? kern->mr : mc > kern->mc ? kern->mc : mc;
+}
+
+/* How x2 reaches the kernel. PACKED and FUSED (tests) pack it, STAGED (tests) takes the kernel's
+ * gemm_staged where it has one, DIRECT (tests) its gemm_direct for any m in the layouts it reads
+ * in place. Otherwise: the direct path (gemm_direct) for m up to the kernel's direct_rows
+ * (measured there) in any layout, and for any m when k fits one of its k blocks (direct_depth);
+ * past them the staged path (gemm_staged), if the kernel has
+ * one, for the layouts it reads in place (FRACTAL_NZ: never packed) and for any layout when all
+ * rows fit one row tile (each byte of x2 is used once: packing it all first would only add a
+ * round trip through memory); a kernel without one reads its in-place layouts directly; the
+ * rest is packed (x2 once per Run, its bytes then met by every row tile). */
+static enum route route_of(const qmar__kernel *kern, int64_t m, int64_t k, int32_t layout,
+                           int32_t mode)
+{
+    if (mode == QMAR__MODE_PACKED || mode == QMAR__MODE_FUSED)
+        return ROUTE_PACK;
+    if (mode == QMAR__MODE_STAGED && kern->gemm_staged != NULL)
+        return ROUTE_STAGED;
+    int inplace = kern->inplace_layouts >> layout & 1u;
+    if (kern->gemm_direct != NULL &&
+        (m <= kern->direct_rows || (mode == QMAR__MODE_DIRECT && inplace) ||
+         (kern->direct_depth != NULL && k <= kern->direct_depth(layout, m))))
+        return ROUTE_DIRECT;
+    if (kern->gemm_staged != NULL && (inplace || align_up(m, kern->mr) <= tile_rows(kern, k)))
+        return ROUTE_STAGED;
+    return inplace && kern->gemm_direct != NULL ? ROUTE_DIRECT : ROUTE_PACK;
 }
 
 /* Row tiles of the kernel's mc (all m rows when they are few); column blocks whose int32 block
@@ -113,15 +140,14 @@ qmar_status qmar__compute_init_mode(qmar__compute *c, const qmar__kernel *kern, 
     c->threads = threads < 1 ? 1 : threads > MAX_THREADS ? MAX_THREADS : threads;
     c->m = m, c->k = k, c->n = n;
     c->layout = layout;
-    if (direct_applies(kern, m, layout, mode))
+    enum route route = route_of(kern, m, k, layout, mode);
+    if (route == ROUTE_DIRECT)
         return init_direct(c);
+    c->staged = route == ROUTE_STAGED;
     int32_t fused = mode == QMAR__MODE_PACKED || mode == QMAR__MODE_FUSED ? mode
                     : mode == QMAR__MODE_BLOCKS ? 0 : -1;
     /* Tiles no larger than the problem, so that small calls allocate little. */
-    int64_t kp = align_up(k, kern->bfmt.kalign);
-    int64_t mc = A_TILE_BYTES / kp / kern->mr * kern->mr;
-    mc = mc < kern->mr ? kern->mr : mc > kern->mc ? kern->mc : mc;
-    c->mc = min64(mc, align_up(m, kern->mr));
+    c->mc = min64(tile_rows(kern, k), align_up(m, kern->mr));
     c->nc = min64(kern->nc, align_up(n, kern->bfmt.nr));
     c->a_area = (uint64_t)align_up((int64_t)kern->a_bytes(c->mc, k), 64);
     uint64_t c_area = (uint64_t)align_up(c->mc, kern->mr) * (uint64_t)align_up(c->nc, 16) * 4u;
@@ -129,14 +155,19 @@ qmar_status qmar__compute_init_mode(qmar__compute *c, const qmar__kernel *kern, 
      * before its use into the thread's buffer (and stays in cache) instead of all of x2 into
      * memory first. */
     uint64_t b_block = qmar__packed_b_bytes(&kern->bfmt, k, c->nc);
-    c->fused = fused >= 0 ? fused : align_up(m, kern->mr) <= c->mc && b_block <= FUSED_B_BYTES;
-    c->b_area = c->fused ? (uint64_t)align_up((int64_t)b_block, 64) : 0;
+    c->fused = c->staged ? 0
+               : fused >= 0 ? fused
+                            : align_up(m, kern->mr) <= c->mc && b_block <= FUSED_B_BYTES;
+    c->b_area = c->staged  ? (uint64_t)align_up((int64_t)kern->staged_scratch(k), 64)
+                : c->fused ? (uint64_t)align_up((int64_t)b_block, 64)
+                           : 0;
     c->work_stride = c->a_area + c->b_area + c_area;
-    uint64_t pb_bytes = c->fused ? 0 : qmar__packed_b_bytes(&kern->bfmt, k, n);
-    c->pb = c->fused ? NULL : alloc_weight(pb_bytes);
+    int packs = !c->fused && !c->staged; /* all of x2 into the packed B first */
+    uint64_t pb_bytes = packs ? qmar__packed_b_bytes(&kern->bfmt, k, n) : 0;
+    c->pb = packs ? alloc_weight(pb_bytes) : NULL;
     c->scale_col = qmar__malloc((size_t)n * sizeof *c->scale_col);
     c->work = alloc64(c->work_stride * (uint64_t)c->threads);
-    if ((!c->fused && c->pb == NULL) || c->scale_col == NULL || c->work == NULL)
+    if ((packs && c->pb == NULL) || c->scale_col == NULL || c->work == NULL)
         return qmar__fail(QMAR_ERR_INNER,
                           "run: out of memory for the packed weight (%llu bytes) and %d thread "
                           "buffers (%llu bytes each)",
@@ -198,6 +229,11 @@ static void pack_cols(const qmar__compute *c, int64_t jlo, int64_t jhi, uint8_t 
 {
     const qmar__bfmt *f = &c->kern->bfmt;
     int64_t k = c->k, w = jhi - jlo;
+    if (c->kern->pack_b != NULL) { /* the kernel's own packer */
+        qmar__b_src src = {c->x2, c->layout, k, c->n};
+        c->kern->pack_b(&src, jlo, jhi, dst);
+        return;
+    }
     for (int64_t i = 0, count = rect_count(c); i < count; i++) {
         qmar__b_rect r = rect_of(c, i);
         int64_t ja = r.j0 > jlo ? r.j0 : jlo, jb = min64(r.j1, jhi);
@@ -245,7 +281,10 @@ static void rows_share(const job *jb)
             if (tile != packed_tile)
                 kern->pack_a(x1, k, rows, k, pa);
             packed_tile = tile;
-            if (c->fused) { /* this block of x2 alone, packed now, as a k x (j1 - j0) matrix */
+            if (c->staged) { /* x2 as it is, slice by slice through the scratch */
+                qmar__b_src src = {c->x2, c->layout, k, n};
+                kern->gemm_staged(pa, rows, &src, j0, j1, cbuf, ldc, pb);
+            } else if (c->fused) { /* this block of x2 alone, packed now (k x (j1 - j0)) */
                 pack_cols(c, j0, j1, pb);
                 kern->gemm(pa, rows, pb, k, j1 - j0, 0, j1 - j0, cbuf, ldc);
             } else {
@@ -310,7 +349,7 @@ void qmar__compute_prepare(qmar__compute *c, const int8_t *x1, const int8_t *x2,
     c->ep = *ep;
     qmar__epilogue_scales(ep, c->scale_col);
     c->ep.scale_col = c->scale_col;
-    if (c->fused || c->direct)
+    if (c->fused || c->direct || c->staged)
         return;
     job jb = {.c = c, .kind = JOB_PACK};
     int64_t panels = (c->n + c->kern->bfmt.nr - 1) / c->kern->bfmt.nr;

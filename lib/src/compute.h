@@ -22,6 +22,8 @@ typedef struct qmar__compute {
     int32_t layout;
     int32_t fused;           /* x2 packed block by block as it is used (one row tile in all) */
     int32_t direct;          /* x2 not packed: the kernel's gemm_direct reads it as stored */
+    int32_t staged;          /* x2 not packed: rows packed tile by tile, the kernel's gemm_staged
+                              * reads x2 as stored, one slice at a time through its scratch */
     uint8_t *pb;             /* packed B of all of x2 (not fused) */
     float *scale_col;        /* n fp32 dequant scales by column */
     qmar__epilogue ep;
@@ -35,8 +37,10 @@ enum qmar__compute_mode {
     QMAR__MODE_PACKED = 0,  /* all of x2 packed first */
     QMAR__MODE_FUSED = 1,   /* packed column block by column block as it is used (any m) */
     QMAR__MODE_DIRECT = 2,  /* not packed (gemm_direct); where it does not apply, as CHOOSE */
-    QMAR__MODE_BLOCKS = 3   /* rows computed block by block (Run's overlap): as CHOOSE, but x2
+    QMAR__MODE_BLOCKS = 3,  /* rows computed block by block (Run's overlap): as CHOOSE, but x2
                              * packed all at once where it is packed */
+    QMAR__MODE_STAGED = 4   /* rows packed, x2 staged slice by slice (gemm_staged); where the
+                             * kernel has none, as CHOOSE */
 };
 
 /* Allocates everything for (m, k, n), x2 stored in `layout` (enum qmar__x2_layout), on

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "kernel.h"
+#include "validate.h"
 
 #define MR 32
 #define NR 32
@@ -172,18 +173,56 @@ static void gemm(const void *pa, int64_t rows, const void *pb, int64_t k, int64_
     TILE_RELEASE();
 }
 
+/* The staged path: x2 read where it lies (FRACTAL_NZ is never packed whole), one slice of KC k
+ * values x 32 columns (32 KiB) at a time rearranged by qmar__stage_b into the packed-B layout of
+ * that slice, which is what gemm reads from a packed B; then every 32-row block of the tile. */
+#define BFMT {.nr = NR, .group = 4, .kalign = 64, .xor_mask = 0}
+static const qmar__bfmt bfmt = BFMT;
+
+static uint64_t staged_scratch(int64_t k)
+{
+    return (uint64_t)(align_up(k, 64) < KC ? align_up(k, 64) : KC) * NR;
+}
+
+static void gemm_staged(const void *pa, int64_t rows, const qmar__b_src *b, int64_t j0,
+                        int64_t j1, int32_t *c, int64_t ldc, void *scratch)
+{
+    tilecfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.palette = 1;
+    for (int t = 0; t < 8; t++)
+        cfg.rows[t] = 16, cfg.colsb[t] = 64;
+    int64_t k = b->k, kp = align_up(k, 64), prows = align_up(rows, MR);
+    for (int64_t k0 = 0; k0 < kp; k0 += KC) {
+        int64_t kn = kp - k0 < KC ? kp - k0 : KC, t1 = k0 + KC < k ? k0 + KC : k;
+        for (int64_t j = j0; j < j1; j += NR) {
+            /* staged before the tiles are configured: nothing between the configuration and
+             * the release but tile work */
+            qmar__stage_b(&bfmt, b, k0, t1, j, j + NR < j1 ? j + NR : j1, scratch);
+            TILE_CONFIG(&cfg);
+            for (int64_t r = 0; r < prows; r += MR)
+                block((const int8_t *)pa + r * kp + k0, kp, scratch, kn, c + r * ldc + (j - j0),
+                      ldc, k0 == 0);
+            TILE_RELEASE();
+        }
+    }
+}
+
 const qmar__kernel KERNEL_NAME = {
 #ifdef QMAR_AMX_EMULATE
     .name = "amx-emulated",
 #else
     .name = "amx",
 #endif
-    .bfmt = {.nr = NR, .group = 4, .kalign = 64, .xor_mask = 0},
+    .bfmt = BFMT,
     .mr = MR,
     .mc = 192,
     .nc = 256,
     .a_bytes = a_bytes,
     .pack_a = pack_a,
     .gemm = gemm,
+    .gemm_staged = gemm_staged,
+    .staged_scratch = staged_scratch,
+    .inplace_layouts = 1u << QMAR__X2_NZ | 1u << QMAR__X2_NZ_T,
     .epilogue = EPILOGUE,
 };

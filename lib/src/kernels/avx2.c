@@ -6,8 +6,10 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "epilogue_simd.h"
 #include "kernel.h"
+#include "validate.h"
 
 #define MR 6
 #define NR 16
@@ -103,14 +105,64 @@ static void gemm(const void *pa, int64_t rows, const void *pb, int64_t k, int64_
     }
 }
 
+#define BFMT {.nr = NR, .group = 2, .kalign = 2, .xor_mask = 0}
+static const qmar__bfmt bfmt = BFMT;
+
+/* ---- the staged path: x2 read where it lies, never packed whole ----
+ * For FRACTAL_NZ (which Run must not copy) and any other layout: one slice of KC_GROUPS pairs of
+ * k x 16 columns at a time is packed by qmar__stage_b (stage_b.c) into a buffer of 8 KiB (the
+ * packed-B layout of that small matrix, which is the slice gemm reads from a packed B) and
+ * multiplied by every micro-panel of the tile. */
+
+static int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+static uint64_t staged_scratch(int64_t k)
+{
+    return (uint64_t)min64(align_up(k, 2), 2 * KC_GROUPS) * NR;
+}
+
+static void gemm_staged(const void *pa, int64_t rows, const qmar__b_src *b, int64_t j0,
+                        int64_t j1, int32_t *c, int64_t ldc, void *scratch)
+{
+    int64_t k = b->k, kp = align_up(k, 2), groups = kp / 2, prows = align_up(rows, MR);
+    for (int64_t g0 = 0; g0 < groups; g0 += KC_GROUPS) {
+        int64_t gn = groups - g0 < KC_GROUPS ? groups - g0 : KC_GROUPS;
+        int64_t t0 = 2 * g0, t1 = min64(t0 + 2 * gn, k);
+        for (int64_t j = j0; j < j1; j += NR) {
+            qmar__stage_b(&bfmt, b, t0, t1, j, min64(j + NR, j1), scratch);
+            for (int64_t r = 0; r < prows; r += MR)
+                (g0 == 0 ? ukernel_first : ukernel_next)((const int16_t *)pa + r * kp + g0 * MR * 2,
+                                                         scratch, gn, c + r * ldc + (j - j0), ldc);
+        }
+    }
+}
+
+/* Row tiles from the CPU's L2 (per core): the tile's packed A for one k block (int16, 2 * KC_GROUPS
+ * pairs a row) takes 3/8 of it, as avx512.c's rule; 384 rows on 1 MiB. Tall tiles matter to the
+ * staged path, which stages each byte of x2 once per tile. */
+static void tune(qmar__kernel *self)
+{
+    const qmar__cpu *cpu = qmar__cpu_facts();
+    int64_t l2 = cpu->l2 / (cpu->l2_sharing > 1 ? cpu->l2_sharing : 1);
+    int64_t mc = l2 * 3 / 8 / (KC_GROUPS * 2 * 2) / MR * MR;
+    self->mc = (int32_t)(mc < 2 * MR ? 2 * MR : mc > 1536 ? 1536 : mc);
+}
+
 const qmar__kernel qmar__kernel_avx2 = {
     .name = "avx2",
-    .bfmt = {.nr = NR, .group = 2, .kalign = 2, .xor_mask = 0},
+    .bfmt = BFMT,
     .mr = MR,
     .mc = 96,
     .nc = 256,
+    .tune = tune,
     .a_bytes = a_bytes,
     .pack_a = pack_a,
     .gemm = gemm,
+    .gemm_staged = gemm_staged,
+    .staged_scratch = staged_scratch,
+    .inplace_layouts = 1u << QMAR__X2_NZ | 1u << QMAR__X2_NZ_T,
     .epilogue = qmar__epilogue_avx2,
 };

@@ -91,72 +91,95 @@ static inline int32_t load32(const uint8_t *p)
     return v;
 }
 
-#define ROW(X) __m512i c##X##0, c##X##1, c##X##2, c##X##3
-#define INIT(X)                                                                                    \
-    c##X##0 = c##X##1 = c##X##2 = c##X##3 = _mm512_set1_epi32(init[X])
-#define LOAD(X)                                                                                    \
-    c##X##0 = _mm512_load_si512(c + X * ldc), c##X##1 = _mm512_load_si512(c + X * ldc + 16),     \
-    c##X##2 = _mm512_load_si512(c + X * ldc + 32), c##X##3 = _mm512_load_si512(c + X * ldc + 48)
-#define STEP(X)                                                                                    \
-    do {                                                                                           \
-        __m512i av = _mm512_set1_epi32(load32(a + 24 * g + 4 * X));                               \
-        c##X##0 = _mm512_dpbusd_epi32(c##X##0, b0, av);                                           \
-        c##X##1 = _mm512_dpbusd_epi32(c##X##1, b1, av);                                           \
-        c##X##2 = _mm512_dpbusd_epi32(c##X##2, b2, av);                                           \
-        c##X##3 = _mm512_dpbusd_epi32(c##X##3, b3, av);                                           \
-    } while (0)
-#define STORE(X)                                                                                   \
-    _mm512_store_si512(c + X * ldc, c##X##0), _mm512_store_si512(c + X * ldc + 16, c##X##1),     \
-    _mm512_store_si512(c + X * ldc + 32, c##X##2), _mm512_store_si512(c + X * ldc + 48, c##X##3)
-
-/* c (6 x 64, row stride ldc) = START(c or the rows' corrections) plus `groups` k groups of a
- * and b. Two functions, not one with a branch: GCC keeps the 24 accumulators in registers only
- * when nothing but the loop sits between their loads and stores. */
-#define UKERNEL(NAME, START)                                                                       \
-    __attribute__((noinline)) static void NAME(const uint8_t *a, const uint8_t *b,                 \
-                                               int64_t groups, int32_t *c, int64_t ldc,            \
-                                               const int32_t *init)                                \
-    {                                                                                              \
-        (void)init;                                                                                \
-        ROW(0);                                                                                    \
-        ROW(1);                                                                                    \
-        ROW(2);                                                                                    \
-        ROW(3);                                                                                    \
-        ROW(4);                                                                                    \
-        ROW(5);                                                                                    \
-        START(0), START(1), START(2), START(3), START(4), START(5);                                 \
-        for (int64_t g = 0; g < groups; g++) {                                                     \
-            __m512i b0 = _mm512_load_si512(b + 256 * g);                                           \
-            __m512i b1 = _mm512_load_si512(b + 256 * g + 64);                                      \
-            __m512i b2 = _mm512_load_si512(b + 256 * g + 128);                                     \
-            __m512i b3 = _mm512_load_si512(b + 256 * g + 192);                                     \
-            STEP(0);                                                                               \
-            STEP(1);                                                                               \
-            STEP(2);                                                                               \
-            STEP(3);                                                                               \
-            STEP(4);                                                                               \
-            STEP(5);                                                                               \
-        }                                                                                          \
-        STORE(0), STORE(1), STORE(2), STORE(3), STORE(4), STORE(5);                                \
+/* c (R x 64, row stride ldc) = (first ? the rows' corrections (init) : c) plus `groups` k groups
+ * of a (a micro-panel of packed A: MR rows per group, of which the first R count) and b (64
+ * columns, 256 bytes per group). R and first are constants in each instance below, so that GCC
+ * keeps the R x 4 accumulators in registers with nothing but the loop between their loads and
+ * stores. R < MR serves the last micro-panel of a tile, whose padding rows need no work. */
+static inline __attribute__((always_inline)) void ukernel(const int R, const int first,
+                                                          const uint8_t *a, const uint8_t *b,
+                                                          int64_t groups, int32_t *c, int64_t ldc,
+                                                          const int32_t *init)
+{
+    __m512i acc[MR][4];
+#pragma GCC unroll 6
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+        for (int q = 0; q < 4; q++)
+            acc[r][q] = first ? _mm512_set1_epi32(init[r])
+                              : _mm512_load_si512(c + r * ldc + 16 * q);
+    for (int64_t g = 0; g < groups; g++) {
+        __m512i b0 = _mm512_load_si512(b + 256 * g), b1 = _mm512_load_si512(b + 256 * g + 64);
+        __m512i b2 = _mm512_load_si512(b + 256 * g + 128);
+        __m512i b3 = _mm512_load_si512(b + 256 * g + 192);
+#pragma GCC unroll 6
+        for (int r = 0; r < R; r++) {
+            __m512i av = _mm512_set1_epi32(load32(a + 4 * MR * g + 4 * r));
+            acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], b0, av);
+            acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], b1, av);
+            acc[r][2] = _mm512_dpbusd_epi32(acc[r][2], b2, av);
+            acc[r][3] = _mm512_dpbusd_epi32(acc[r][3], b3, av);
+        }
     }
-UKERNEL(ukernel_first, INIT)
-UKERNEL(ukernel_next, LOAD)
+#pragma GCC unroll 6
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+        for (int q = 0; q < 4; q++)
+            _mm512_store_si512(c + r * ldc + 16 * q, acc[r][q]);
+}
+
+typedef void ukernel_fn(const uint8_t *, const uint8_t *, int64_t, int32_t *, int64_t,
+                        const int32_t *);
+#define UKERNEL(R)                                                                                 \
+    __attribute__((noinline)) static void ukernel_first##R(const uint8_t *a, const uint8_t *b,     \
+                                                           int64_t groups, int32_t *c,             \
+                                                           int64_t ldc, const int32_t *init)       \
+    {                                                                                              \
+        ukernel(R, 1, a, b, groups, c, ldc, init);                                                 \
+    }                                                                                              \
+    __attribute__((noinline)) static void ukernel_next##R(const uint8_t *a, const uint8_t *b,      \
+                                                          int64_t groups, int32_t *c, int64_t ldc, \
+                                                          const int32_t *init)                     \
+    {                                                                                              \
+        ukernel(R, 0, a, b, groups, c, ldc, init);                                                 \
+    }
+UKERNEL(1)
+UKERNEL(2)
+UKERNEL(3)
+UKERNEL(4)
+UKERNEL(5)
+UKERNEL(6)
+/* [first][rows in the micro-panel] */
+static ukernel_fn *const ukernels[2][MR + 1] = {
+    {NULL, ukernel_next1, ukernel_next2, ukernel_next3, ukernel_next4, ukernel_next5,
+     ukernel_next6},
+    {NULL, ukernel_first1, ukernel_first2, ukernel_first3, ukernel_first4, ukernel_first5,
+     ukernel_first6}};
+
+/* The micro-panels of rows [0, rows) of packed A (from k group g0, gn groups) times one 64-column
+ * slice of B (bp: gn groups of 256 bytes) into c. */
+static inline void panels_times_slice(const int32_t *corr, const uint8_t *panels, int64_t kp,
+                                      int64_t rows, int64_t g0, int64_t gn, const uint8_t *bp,
+                                      int32_t *c, int64_t ldc)
+{
+    for (int64_t r = 0; r < rows; r += MR)
+        ukernels[g0 == 0][rows - r < MR ? rows - r : MR](panels + r * kp + g0 * MR * 4, bp, gn,
+                                                          c + r * ldc, ldc, corr + r);
+}
 
 static void gemm(const void *pa, int64_t rows, const void *pb, int64_t k, int64_t n, int64_t j0,
                  int64_t j1, int32_t *c, int64_t ldc)
 {
     (void)n;
-    int64_t kp = align_up(k, 4), groups = kp / 4, prows = align_up(rows, MR);
+    int64_t kp = align_up(k, 4), groups = kp / 4;
     const int32_t *corr = pa;
     const uint8_t *panels = (const uint8_t *)pa + corr_bytes(rows);
     for (int64_t g0 = 0; g0 < groups; g0 += kc_groups) {
         int64_t gn = groups - g0 < kc_groups ? groups - g0 : kc_groups;
-        for (int64_t j = j0; j < j1; j += NR) {
-            const uint8_t *bp = (const uint8_t *)pb + (j / NR) * kp * NR + g0 * NR * 4;
-            for (int64_t r = 0; r < prows; r += MR)
-                (g0 == 0 ? ukernel_first : ukernel_next)(panels + r * kp + g0 * MR * 4, bp, gn,
-                                                         c + r * ldc + (j - j0), ldc, corr + r);
-        }
+        for (int64_t j = j0; j < j1; j += NR)
+            panels_times_slice(corr, panels, kp, rows, g0, gn,
+                               (const uint8_t *)pb + (j / NR) * kp * NR + g0 * NR * 4,
+                               c + (j - j0), ldc);
     }
 }
 
@@ -468,6 +491,12 @@ static void block_at(const block_order *o, int64_t i, int64_t *t0, int64_t *j)
     *t0 = kb * o->kc, *j = o->j0 + jb * o->nc;
 }
 
+/* The direct path's k block (see above): a multiple of 64, kc x nc = stage_bytes. */
+static int64_t direct_depth(int32_t layout, int64_t rows)
+{
+    return layout != QMAR__X2_ND ? stage_bytes / NR : rows <= DECODE_ROWS ? 64 : 128;
+}
+
 static void gemm_direct(const int8_t *a, int64_t lda, int64_t rows, const qmar__b_src *b,
                         int64_t j0, int64_t j1, int32_t *c, int64_t ldc, void *scratch)
 {
@@ -477,7 +506,7 @@ static void gemm_direct(const int8_t *a, int64_t lda, int64_t rows, const qmar__
     int32_t *corr = (int32_t *)(buf + stage_bytes);
     int64_t k = b->k;
     /* the block's shape (see above): kc a multiple of 64, kc x nc = stage_bytes */
-    int64_t kc = b->layout != QMAR__X2_ND ? stage_bytes / NR : rows <= DECODE_ROWS ? 64 : 128;
+    int64_t kc = direct_depth(b->layout, rows);
     int64_t nc = stage_bytes / kc;
     block_order o = {k, kc, j0, j1, nc, k > 0 ? (k + kc - 1) / kc : 1, (j1 - j0 + nc - 1) / nc,
                      b->layout == QMAR__X2_NZ && rows <= DECODE_ROWS};
@@ -499,6 +528,92 @@ static void gemm_direct(const int8_t *a, int64_t lda, int64_t rows, const qmar__
                     a + r * lda, lda, t0, k, buf + (s - j) / NR * groups * 256, groups, t0 == 0,
                     corr + r, c + r * ldc + (s - j0), ldc);
     }
+}
+
+/* ---- the staged path: packed A times x2 staged block by block ----
+ * For more rows than the decode shapes, in a layout that must not be copied (FRACTAL_NZ) or when
+ * all rows fit one row tile (each byte of x2 is then used once: packing all of x2 into memory
+ * first only adds a round trip): the rows of a tile are packed (pack_a) as for gemm, and x2 is
+ * read where it lies, one k block (kc, as gemm's) at a time, rearranged by stage into the
+ * packed-B order in the scratch (kc x 64 bytes, or kc x the column block for row-major x2, whose
+ * rows are then read (j1 - j0) bytes at a time instead of 64: L2, where gemm would find its
+ * slice of the packed B), which all the tile's micro-panels then read with gemm's micro-kernel.
+ * Each byte of x2 is staged once per row tile and meets every row of the tile. The sums are
+ * gemm's. Against the direct path (A broadcast from x1's rows, B in an L1-sized stage, the int32
+ * block read and written every 128-512 k values), measured on Zen 4 (family 25 model 17, 1
+ * thread, k = n = 4096, GEMM + epilogue, thread CPU time, best of 12-25 interleaved calls, load
+ * 6-7), GOPS direct -> staged: ND m = 20: 194 -> 237, 64: 299 -> 327, 128: 335 -> 382,
+ * 384: 349 -> 390; NZ m = 20: 234 -> 254, 128: 391 -> 399, 384: 402 -> 415, 1024: 397 -> 408.
+ * ND past one tile stays packed (1024: packed 393, staged 378: x2 would be staged once per
+ * tile). */
+static uint64_t staged_scratch(int64_t k)
+{
+    int64_t kc = 4 * kc_groups;
+    return (uint64_t)(k < kc ? align_up(k, 4) : kc) * tile_nc;
+}
+
+/* Lines [from, to) of the bytes r describes (run by run, 64 bytes a line) into L2. */
+static void prefetch_lines(const b_runs *r, int64_t from, int64_t to)
+{
+    int64_t per_run = (r->len + 63) / 64;
+    for (int64_t l = from; l < to; l++)
+        _mm_prefetch((const char *)(r->base + l / per_run * r->stride + l % per_run * 64),
+                     _MM_HINT_T1);
+}
+
+static void gemm_staged(const void *pa, int64_t rows, const qmar__b_src *b, int64_t j0,
+                        int64_t j1, int32_t *c, int64_t ldc, void *scratch)
+{
+    int64_t k = b->k, kp = align_up(k, 4), groups = kp / 4, kc = 4 * kc_groups;
+    const int32_t *corr = pa;
+    const uint8_t *panels = (const uint8_t *)pa + corr_bytes(rows);
+    uint8_t *buf = scratch;
+    int64_t npanels = (rows + MR - 1) / MR, nslices = (j1 - j0 + NR - 1) / NR;
+    /* row-major x2: the whole block at once, rows read (j1 - j0) bytes at a time */
+    int wide = b->layout == QMAR__X2_ND;
+    for (int64_t g0 = 0; g0 < groups; g0 += kc_groups) {
+        int64_t gn = groups - g0 < kc_groups ? groups - g0 : kc_groups;
+        int64_t t0 = 4 * g0, t1 = t0 + 4 * gn < k ? t0 + 4 * gn : k;
+        int64_t nt1 = t1 + kc < k ? t1 + kc : k; /* the next k block: [t1, nt1) */
+        if (wide)
+            stage(b, t0, t1, j0, j1, buf);
+        b_runs next = {NULL, 0, 0, 0};
+        if (wide && t1 < k)
+            next = runs_of(b, t1, nt1, j0, j1);
+        int64_t lines = next.runs * ((next.len + 63) / 64);
+        for (int64_t sl = 0; sl < nslices; sl++) {
+            int64_t j = j0 + sl * NR, jn = j + NR < j1 ? j + NR : j1;
+            const uint8_t *bs = buf + sl * gn * 256;
+            if (!wide) { /* one slice at a time, the next one's bytes asked for meanwhile */
+                stage(b, t0, t1, j, jn, buf);
+                bs = buf;
+                if (jn < j1)
+                    next = runs_of(b, t0, t1, jn, jn + NR < j1 ? jn + NR : j1);
+                else
+                    next = t1 < k ? runs_of(b, t1, nt1, j0, j0 + NR < j1 ? j0 + NR : j1)
+                                  : (b_runs){NULL, 0, 0, 0};
+                lines = next.runs * ((next.len + 63) / 64);
+            }
+            /* spread over the micro-panels, so that the requests to memory are spread too */
+            int64_t parts = wide ? nslices * npanels : npanels, part0 = wide ? sl * npanels : 0;
+            for (int64_t p = 0; p < npanels; p++) {
+                int64_t r = p * MR;
+                prefetch_lines(&next, lines * (part0 + p) / parts, lines * (part0 + p + 1) / parts);
+                ukernels[g0 == 0][rows - r < MR ? rows - r : MR](
+                    panels + r * kp + g0 * MR * 4, bs, gn, c + r * ldc + (j - j0), ldc, corr + r);
+            }
+        }
+    }
+}
+
+/* All of x2 packed once (the packed path) by the staging code: 64 columns per instruction where
+ * pack.c's portable code takes 16. Chunks of 4 panels, so that the rows of row-major x2 are read
+ * 256 bytes at a time while the panels being written stay few. */
+static void pack_b(const qmar__b_src *b, int64_t jlo, int64_t jhi, uint8_t *dst)
+{
+    int64_t kp = align_up(b->k, 4);
+    for (int64_t j = jlo; j < jhi; j += 4 * NR)
+        stage(b, 0, b->k, j, j + 4 * NR < jhi ? j + 4 * NR : jhi, dst + (j - jlo) * kp);
 }
 
 /* ---- blocking from the CPU's caches ---- */
@@ -530,17 +645,13 @@ static void tune(qmar__kernel *self)
     self->kc = (int32_t)kc;
     self->stage_bytes = (int32_t)stage_bytes;
     self->mc = (int32_t)tile_mc;
-    self->direct_rows = (int32_t)tile_mc;
     self->nc = (int32_t)tile_nc;
 }
 
 
-/* The direct path serves every m up to one row tile (mc rows) in any layout, and every m in
- * FRACTAL_NZ. One row tile was where x2 used to be packed column block by column block right
- * before use ("fused"); staging the same blocks into L1 costs less: measured on Zen 5 (family 26,
- * 1 thread, k = n = 4096, thread CPU time, a loaded shared machine): m = 128: 294 -> 535 GOPS;
- * at m = 1024 (several tiles) packed and staged tie (605 / 597), so past one tile x2 is packed
- * once per Run and each byte of it met by all rows from packed panels. */
+/* The direct path serves the decode shapes (m <= DECODE_ROWS) in any layout; the staged path
+ * (above) more rows in FRACTAL_NZ, and one row tile of them in the other layouts; past one tile
+ * those are packed once per Run (compute.c). */
 const qmar__kernel qmar__kernel_avx512 = {
     .name = "avx512",
     .bfmt = {.nr = NR, .group = 4, .kalign = 4, .xor_mask = 0x80},
@@ -555,7 +666,11 @@ const qmar__kernel qmar__kernel_avx512 = {
     .gemm = gemm,
     .gemm_direct = gemm_direct,
     .direct_scratch = direct_scratch,
-    .direct_rows = 384, /* one row tile (tune): see qmar__kernel_avx512's comment */
+    .direct_depth = direct_depth,
+    .gemm_staged = gemm_staged,
+    .staged_scratch = staged_scratch,
+    .pack_b = pack_b,
+    .direct_rows = DECODE_ROWS, /* see qmar__kernel_avx512's comment */
     .inplace_layouts = 1u << QMAR__X2_NZ | 1u << QMAR__X2_NZ_T,
     .epilogue = qmar__epilogue_avx512,
 };

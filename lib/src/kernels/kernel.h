@@ -51,7 +51,7 @@ typedef struct qmar__b_src {
 typedef struct qmar__kernel {
     const char *name; /* "scalar", "avx2", "avx512", "amx" (QMAR_ISA values) */
     qmar__bfmt bfmt;
-    int32_t mr;       /* rows per micro-panel: gemm writes round_up(rows, mr) rows */
+    int32_t mr;       /* rows per micro-panel: c has room for round_up(rows, mr) rows */
     int32_t mc, nc;   /* the driver's row tile and column block (nc: a multiple of bfmt.nr) */
     /* Optional: sets the kernel's blocking from the CPU's facts (cpu.h), once, before any use
      * (dispatch.c); fills mc and nc of *self, a copy of the kernel the driver then uses. */
@@ -63,9 +63,10 @@ typedef struct qmar__kernel {
     /* Packs rows x k of a (row stride lda) into dst (a_bytes(rows, k) bytes, 64-byte aligned). */
     void (*pack_a)(const int8_t *a, int64_t lda, int64_t rows, int64_t k, void *dst);
     /* c[r*ldc + (j - j0)] = sum over t < k of x1[r][t] * x2[t][j], exact in int32, for
-     * r < round_up(rows, mr) and j0 <= j < j0 + round_up(j1 - j0, nr) (padding rows and columns
-     * get some value). pa: packed A of `rows` rows; pb: packed B of (k, n); j0 a multiple of nr;
-     * c 64-byte aligned, ldc a multiple of 16. */
+     * r < rows and j0 <= j < j0 + round_up(j1 - j0, nr) (padding columns get some value, the
+     * padding rows up to round_up(rows, mr), which c has room for, some value or none).
+     * pa: packed A of `rows` rows; pb: packed B of (k, n); j0 a multiple of nr; c 64-byte
+     * aligned, ldc a multiple of 16. */
     void (*gemm)(const void *pa, int64_t rows, const void *pb, int64_t k, int64_t n, int64_t j0,
                  int64_t j1, int32_t *c, int64_t ldc);
     /* Optional (NULL if the kernel has none): the direct path, x2 read where it lies (b), with no
@@ -77,6 +78,21 @@ typedef struct qmar__kernel {
     void (*gemm_direct)(const int8_t *a, int64_t lda, int64_t rows, const qmar__b_src *b,
                         int64_t j0, int64_t j1, int32_t *c, int64_t ldc, void *scratch);
     uint64_t (*direct_scratch)(int64_t rows);
+    /* Optional: the depth of the direct path's k blocks for x2 in `layout` and `rows` rows. Up to
+     * it the direct path multiplies in one block (no round trip of the int32 block, no packed
+     * rows), so the driver takes it at any m. */
+    int64_t (*direct_depth)(int32_t layout, int64_t rows);
+    /* Optional (NULL: pack.c's qmar__pack_b_rect does it): columns [jlo, jhi) of x2 as stored
+     * (b; jlo a multiple of bfmt.nr, jhi of it or n) into dst as the packed B of that k x
+     * (jhi - jlo) matrix, padding included (which is also where they sit in the packed B of all
+     * of x2). */
+    void (*pack_b)(const qmar__b_src *b, int64_t jlo, int64_t jhi, uint8_t *dst);
+    /* Optional (NULL if none): the staged path, packed A (pack_a) times x2 read where it lies
+     * (b): the same contract as gemm, with x2 rearranged slice by slice into scratch
+     * (staged_scratch(k) bytes, 64-byte aligned) instead of read from a packed B. */
+    void (*gemm_staged)(const void *pa, int64_t rows, const qmar__b_src *b, int64_t j0,
+                        int64_t j1, int32_t *c, int64_t ldc, void *scratch);
+    uint64_t (*staged_scratch)(int64_t k);
     /* The driver takes the direct path for m up to direct_rows (any layout), and for any m when
      * bit (1 << layout) of inplace_layouts is set: those layouts are never packed. */
     int32_t direct_rows;
@@ -107,6 +123,12 @@ void qmar__pack_b_rect(const qmar__bfmt *f, int64_t k, int64_t n, const qmar__b_
 /* Writes the padding (k .. kp, n .. round_up(n, nr)) of columns [jlo, jhi). */
 void qmar__pack_b_pad(const qmar__bfmt *f, int64_t k, int64_t n, int64_t jlo, int64_t jhi,
                       uint8_t *packed);
+
+/* ---- stage_b.c ---- */
+/* Rows [t0, t1) x columns [j, j1) of x2 as stored (b) into dst as the packed B (format f) of that
+ * (t1 - t0) x (j1 - j) matrix, padding included. t0 a multiple of 32 and of f->group. */
+void qmar__stage_b(const qmar__bfmt *f, const qmar__b_src *b, int64_t t0, int64_t t1, int64_t j,
+                   int64_t j1, uint8_t *dst);
 
 /* ---- dispatch.c ---- */
 enum qmar__isa { QMAR__ISA_SCALAR, QMAR__ISA_AVX2, QMAR__ISA_AVX512, QMAR__ISA_AMX, QMAR__NISA };
