@@ -2,7 +2,8 @@
 /* qmar-mpi-shm-test (the `mpi` suite): the MPI backend's shared-memory path (mpi_shm.h) against
  * its point-to-point path and against the reduction itself. Under mpirun on one host every rank
  * makes two endpoints, one with QMAR_MPI_SHM=0 and one without, and checks that
- *   - the first is point to point and the second shared (the switch and the host test work);
+ *   - the first is point to point and the second shared (the switch and the host test work),
+ *     and a switch set on one rank only keeps every rank point to point;
  *   - all-gathers (one buffer and several), all-reduces of Y and of int8 rows (one round, several,
  *     and rows longer than a buffer) give, on both, exactly the bits of the chunk reductions of
  *     collective_math.h applied to every rank's input (each rank regenerates all inputs);
@@ -190,6 +191,25 @@ static void check_data(qmar_comm *c)
         check_riding(c);
 }
 
+/* QMAR_MPI_SHM=0 on rank 0 only: every rank must take the point-to-point path (one rank on the
+ * segment and another on messages would never meet), and the group must work. */
+static void check_mixed_switch(void)
+{
+    if (world_rank == 0)
+        setenv("QMAR_MPI_SHM", "0", 1);
+    qmar_comm *h = NULL;
+    check(qmar_comm_init_mpi(MPI_COMM_WORLD, &h) == QMAR_SUCCESS, "init, switch on rank 0 only");
+    unsetenv("QMAR_MPI_SHM");
+    qmar_comm *c = inner(h);
+    if (c == NULL)
+        return;
+    check(c->ops == &qmar__mpi_ops && qmar__mpi_state(c)->shm == NULL,
+          "a switch on one rank keeps every rank point to point");
+    check_allreduce_y(c, 3, 100);
+    qmar__comm_release(c);
+    check(qmar_comm_destroy(h) == QMAR_SUCCESS, "destroy");
+}
+
 /* Shared path: rank 0 revokes 50 ms after the others started waiting; they fail within bound. */
 static void check_revoke(int64_t bound_ms)
 {
@@ -267,6 +287,7 @@ int main(int argc, char **argv)
         check(qmar_comm_destroy(h) == QMAR_SUCCESS, "destroy");
     }
     if (world_size > 1) {
+        check_mixed_switch();
         check_revoke(bound_ms);
         check_timeout(400, bound_ms);
     }
