@@ -11,5 +11,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 # How many injection points each process reached, at its exit.
 export QMAR_FAULT_REPORT=1
+forward=(-x QMAR_FAULT_REPORT)
+[ -n "${QMAR_MPI_SHM:-}" ] && forward+=(-x QMAR_MPI_SHM) # 0: the point-to-point path
 exec mpirun -n "$ranks" --oversubscribe --mca btl self,vader \
-    --mca btl_vader_single_copy_mechanism none -x QMAR_FAULT_REPORT "$bin" "$@"
+    --mca btl_vader_single_copy_mechanism none "${forward[@]}" "$bin" "$@"

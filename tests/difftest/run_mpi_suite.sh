@@ -15,6 +15,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 # Containers often forbid cross-process memory access; plain copies work everywhere.
 mpirun=(mpirun -n "$ranks" --oversubscribe --mca btl_vader_single_copy_mechanism none)
 [ -n "${QMAR_OVERLAP:-}" ] && mpirun+=(-x QMAR_OVERLAP) # forwarded to every rank
+[ -n "${QMAR_MPI_SHM:-}" ] && mpirun+=(-x QMAR_MPI_SHM)   # 0: the point-to-point path
 
 case $mode in
 sm | tcp)

@@ -11,6 +11,7 @@
 
 #include "../collective_math.h"
 #include "../error.h"
+#include "mpi_shm.h"
 #include "mpi_state.h"
 
 /* Rows per round are chosen so one round moves about this many bytes: big enough to amortise
@@ -104,8 +105,8 @@ static qmar_status reduce_round(qmar_comm *c, const char *src, char *dst, int64_
 }
 
 /* Splits m rows into rounds of about ROUND_BYTES and runs reduce_round on each. */
-static qmar_status reduce_rows(qmar_comm *c, const char *src, char *dst, int64_t m,
-                               int64_t row_bytes, qmar__chunk_reduce reduce, const void *ctx)
+qmar_status qmar__mpi_reduce_rows(qmar_comm *c, const char *src, char *dst, int64_t m,
+                                  int64_t row_bytes, qmar__chunk_reduce reduce, const void *ctx)
 {
     if (row_bytes > INT_MAX / 4)
         return refuse(c, qmar__fail(QMAR_ERR_INNER, "collective: rows of %lld bytes are too "
@@ -129,17 +130,19 @@ static qmar_status mpi_allreduce_y(qmar_comm *c, const uint16_t *e, uint16_t *ou
                                    int64_t n, int32_t y)
 {
     qmar__y_reduce_ctx ctx = {n, y};
-    return reduce_rows(c, (const char *)e, (char *)out, m, n * 2, qmar__reduce_y_chunk, &ctx);
+    return qmar__mpi_reduce_rows(c, (const char *)e, (char *)out, m, n * 2,
+                                 qmar__reduce_y_chunk, &ctx);
 }
 
 static qmar_status mpi_lowbit_allreduce(qmar_comm *c, const int8_t *q1, int8_t *q2, int64_t m,
                                         int64_t n, const float *ratio)
 {
     qmar__lowbit_ctx ctx = {n, ratio};
-    return reduce_rows(c, (const char *)q1, (char *)q2, m, n, qmar__sum_requant_chunk, &ctx);
+    return qmar__mpi_reduce_rows(c, (const char *)q1, (char *)q2, m, n,
+                                 qmar__sum_requant_chunk, &ctx);
 }
 
-static void mpi_release(qmar_comm *c)
+void qmar__mpi_release(qmar_comm *c)
 {
     mpi_state *s = qmar__mpi_state(c);
     int finalized = 0;
@@ -152,12 +155,14 @@ static void mpi_release(qmar_comm *c)
             MPI_Comm_free(&s->ctl);
         }
     }
+    if (s->shm != NULL)
+        qmar__shm_unmap(s->shm); /* local: a peer still in a broken collective keeps its own */
     free(s->stage);
     free(s);
 }
 
 const qmar__backend_ops qmar__mpi_ops = {
-    .release = mpi_release,
+    .release = qmar__mpi_release,
     .allgather = mpi_allgather,
     .allreduce_y = mpi_allreduce_y,
     .lowbit_allreduce = mpi_lowbit_allreduce,

@@ -8,6 +8,7 @@
 
 #include "../error.h"
 #include "../fault.h"
+#include "mpi_shm.h"
 #include "mpi_state.h"
 
 #define NOTICE_TAG 0 /* the only tag on the control duplicate */
@@ -80,14 +81,15 @@ void qmar__mpi_break(qmar_comm *c, int tell_peers)
     if (s->broken)
         return;
     s->broken = 1;
+    if (s->shm != NULL && tell_peers) /* peers waiting at a shared barrier see it at once */
+        qmar__shm_revoke(s->shm, c->rank);
     s->stage = NULL; /* abandoned: a pending request may still read or write it */
     s->stage_cap = 0;
     if (tell_peers)
         qmar__mpi_notify(s->ctl, c->rank, c->size, c->timeout_ms);
 }
 
-/* Whether a peer's revoke notice has arrived; if so the endpoint is broken and *st says why. */
-static int revoked(qmar_comm *c, qmar_status *st)
+int qmar__mpi_revoked(qmar_comm *c, qmar_status *st)
 {
     mpi_state *s = qmar__mpi_state(c);
     int arrived = 0;
@@ -146,7 +148,7 @@ static qmar_status wait_all(qmar_comm *c, int n, const char *what)
                                                "%d (MPI error %d)", what, (int)c->rank, rc));
         if (done)
             return QMAR_SUCCESS;
-        if (revoked(c, &st))
+        if (qmar__mpi_revoked(c, &st))
             return st;
         double t = qmar__mpi_now_ms();
         if (t > deadline)
@@ -172,7 +174,7 @@ static qmar_status exchange_tagged(qmar_comm *c, const char *what, int tag, char
     qmar_status st;
     if (s->broken)
         return qmar__mpi_broken_error(c);
-    if (revoked(c, &st))
+    if (qmar__mpi_revoked(c, &st))
         return st;
     char label[64];
     snprintf(label, sizeof label, "%s: send/receive", what);
@@ -208,6 +210,13 @@ void qmar__mpi_revoke(qmar_comm *c)
     qmar__mpi_break(c, 1);
 }
 
+/* A revoke notice, or (shared path) the segment's flag: if so the endpoint is broken. */
+static int revoked_anywhere(qmar_comm *c, qmar_status *st)
+{
+    return qmar__mpi_revoked(c, st) ||
+           (qmar__mpi_state(c)->shm != NULL && qmar__shm_revoked(c, st));
+}
+
 /* Waits up to ms for a revoke notice; returns its error, or SUCCESS if none came. */
 static qmar_status linger(qmar_comm *c, double ms)
 {
@@ -215,11 +224,11 @@ static qmar_status linger(qmar_comm *c, double ms)
     long pause_ns = 10000;
     qmar_status st;
     for (double t = start; t - start < ms; t = qmar__mpi_now_ms()) {
-        if (revoked(c, &st))
+        if (revoked_anywhere(c, &st))
             return st;
         qmar__mpi_pause(t - start + 50.0, &pause_ns); /* sleep at once: nothing to progress */
     }
-    return revoked(c, &st) ? st : QMAR_SUCCESS;
+    return revoked_anywhere(c, &st) ? st : QMAR_SUCCESS;
 }
 
 /* This rank's SUCCESS vote has left, then its wait for the others' failed: say so. */
@@ -231,22 +240,10 @@ static qmar_status voted_then_failed(const qmar_comm *c, qmar_status st)
                       "this Run", why, (int)c->rank);
 }
 
-/* The vote (comm.h agree_outcome). A rank with a local failure votes by revoking. Otherwise every
- * rank sends SUCCESS to every other and waits for all of theirs. A peer that gives up on this vote
- * does so because some rank's vote came later than the peer's timeout after that rank's last data
- * (the peer needed those data to reach the vote); such a rank marks its vote late, and every rank
- * that sees a late vote lingers `margin` ms for a revoke notice before it reports SUCCESS. */
-qmar_status qmar__mpi_agree_outcome(qmar_comm *c, qmar_status local)
+/* The point-to-point votes: every rank's late flag, in rank order. */
+static qmar_status p2p_votes(qmar_comm *c, int32_t late, int32_t *votes)
 {
     mpi_state *s = qmar__mpi_state(c);
-    if (local != QMAR_SUCCESS) {
-        qmar__mpi_break(c, 1);
-        return local;
-    }
-    if (s->broken)
-        return qmar__mpi_broken_error(c);
-    double timeout = (double)c->timeout_ms, margin = timeout / 4 < 100 ? timeout / 4 : 100;
-    int32_t late = qmar__mpi_now_ms() - s->last_send_ms > timeout - margin;
     qmar_status st = qmar__mpi_stage(c, 4 * ((uint64_t)c->size + 1));
     if (st != QMAR_SUCCESS)
         return st;
@@ -258,21 +255,42 @@ qmar_status qmar__mpi_agree_outcome(qmar_comm *c, qmar_status local)
         recv[q] = s->stage + 4 + 4 * q;
         count[q] = 4;
     }
-    double posted_before = s->last_send_ms;
     st = exchange_tagged(c, "outcome vote", tag_of(s, (1u << s->step_bits) - 1u), send, count,
                          recv, count);
+    for (int32_t q = 0; st == QMAR_SUCCESS && q < c->size; q++)
+        memcpy(&votes[q], recv[q], 4);
+    return st;
+}
+
+/* The vote (comm.h agree_outcome). A rank with a local failure votes by revoking. Otherwise every
+ * rank sends SUCCESS to every other and waits for all of theirs. A peer that gives up on this vote
+ * does so because some rank's vote came later than the peer's timeout after that rank's last data
+ * (the peer needed those data to reach the vote); such a rank marks its vote late, and every rank
+ * that sees a late vote lingers `margin` ms for a revoke notice before it reports SUCCESS. On the
+ * shared path (mpi_shm.h) a vote is an arrival at a barrier of the segment, carrying the flag. */
+qmar_status qmar__mpi_agree_outcome(qmar_comm *c, qmar_status local)
+{
+    mpi_state *s = qmar__mpi_state(c);
+    if (local != QMAR_SUCCESS) {
+        qmar__mpi_break(c, 1);
+        return local;
+    }
+    if (s->broken)
+        return qmar__mpi_broken_error(c);
+    double timeout = (double)c->timeout_ms, margin = timeout / 4 < 100 ? timeout / 4 : 100;
+    int32_t late = qmar__mpi_now_ms() - s->last_send_ms > timeout - margin;
+    int32_t votes[QMAR_COMM_MAX_RANKS];
+    double posted_before = s->last_send_ms;
+    qmar_status st = s->shm != NULL ? qmar__shm_vote(c, late, votes) : p2p_votes(c, late, votes);
     if (st != QMAR_SUCCESS && s->last_send_ms != posted_before) /* spec/api.md: the window */
         return voted_then_failed(c, st);
     if (st != QMAR_SUCCESS)
         return st;
-    for (int32_t q = 0; q < c->size; q++) {
-        int32_t vote;
-        memcpy(&vote, recv[q], 4);
-        late |= vote & VOTE_LATE;
-    }
+    for (int32_t q = 0; q < c->size; q++)
+        late |= votes[q] & VOTE_LATE;
     if (late && (st = linger(c, margin)) != QMAR_SUCCESS)
         return st;
-    if (revoked(c, &st))
+    if (revoked_anywhere(c, &st))
         return st;
     s->run++;
     s->step = 0;

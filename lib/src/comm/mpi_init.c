@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* qmar_comm_init_mpi: refuses what the MPI backend cannot serve, duplicates the user's
- * communicator twice (data and revoke notices), learns how many ranks share this host, and ends
- * with the same vote as a Run, so that it succeeds on every rank or on none. */
+ * communicator twice (data and revoke notices), learns how many ranks share this host (if all do,
+ * they map a shared segment: mpi_shm_init.c), and ends with the same vote as a Run, so that it
+ * succeeds on every rank or on none. */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,6 +152,8 @@ qmar_status qmar_comm_init_mpi(MPI_Comm mpi_comm, qmar_comm **comm)
              (unsigned long long)atomic_fetch_add(&next_endpoint_id, 1), rank);
     qmar__mpi_control_start(c);
     st = count_local_ranks(c);
+    if (st == QMAR_SUCCESS)
+        st = qmar__mpi_shm_setup(c); /* a rank that failed above told its peers: theirs fail */
     int registered = st == QMAR_SUCCESS && (st = qmar__comm_register(c)) == QMAR_SUCCESS;
     st = qmar__mpi_agree_outcome(c, st);
     if (st == QMAR_SUCCESS) {
@@ -160,7 +163,7 @@ qmar_status qmar_comm_init_mpi(MPI_Comm mpi_comm, qmar_comm **comm)
     if (registered) {
         qmar__comm_release(c); /* the last reference: unregisters and frees */
     } else {
-        qmar__mpi_ops.release(c);
+        qmar__mpi_release(c);
         free(c);
     }
     return st;

@@ -8,7 +8,10 @@
  * behind can never match a newer step. A second duplicate carries revoke notices: every wait also
  * polls it, so one rank's failure reaches its peers in about a millisecond instead of their
  * timeout. Run ends with a vote (mpi_agree_outcome): SUCCESS only once every rank has said
- * SUCCESS. spec/api.md "One outcome over MPI" states what this guarantees. */
+ * SUCCESS. spec/api.md "One outcome over MPI" states what this guarantees.
+ *
+ * When every rank runs on one host, the collectives' data and the vote go through a shared
+ * segment instead (mpi_shm.h); the revoke notices stay as above. */
 #ifndef QMAR_SRC_COMM_MPI_STATE_H
 #define QMAR_SRC_COMM_MPI_STATE_H
 #include <mpi.h>
@@ -30,6 +33,7 @@ typedef struct mpi_state {
     int run_bits;
     double last_send_ms;  /* when this rank last posted data to its peers (the vote uses it) */
     MPI_Request reqs[2 * QMAR_COMM_MAX_RANKS];
+    struct qmar__shm *shm; /* the shared segment (mpi_shm.h), or NULL: point to point only */
 } mpi_state;
 
 static inline mpi_state *qmar__mpi_state(const qmar_comm *c)
@@ -66,6 +70,22 @@ void qmar__mpi_break(qmar_comm *c, int tell_peers);
 
 /* Sends a revoke notice to every other rank of ctl (also used by init before the state exists). */
 void qmar__mpi_notify(MPI_Comm ctl, int32_t rank, int32_t size, int64_t timeout_ms);
+
+/* Whether a peer's revoke notice has arrived; if so the endpoint is broken and *st says why. */
+int qmar__mpi_revoked(qmar_comm *c, qmar_status *st);
+
+/* numerics.md §4/§5 all-reduce over rows by point-to-point exchanges (mpi.c): the shared path
+ * falls back to it for rows longer than its buffers. */
+qmar_status qmar__mpi_reduce_rows(qmar_comm *c, const char *src, char *dst, int64_t m,
+                                  int64_t row_bytes, qmar__chunk_reduce reduce, const void *ctx);
+
+/* Frees the endpoint's backend state (the release op of both tables). */
+void qmar__mpi_release(qmar_comm *c);
+
+/* Init's shared-memory step (mpi_shm_init.c): decides with the peers whether the group uses a
+ * shared segment and, if so, maps it and switches the endpoint to the shared ops. Fails only
+ * when an exchange fails (init then fails); a segment that cannot be made means point to point. */
+qmar_status qmar__mpi_shm_setup(qmar_comm *c);
 
 /* The error of a collective on a broken endpoint. */
 qmar_status qmar__mpi_broken_error(const qmar_comm *c);

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The collectives of an MPI group on one host, through its shared segment (mpi_shm.h): a rank
+ * writes into its own buffer, passes a barrier, and reads its peers' buffers directly, so data
+ * are copied once each way instead of staged through MPI messages. The reductions call the very
+ * functions the point-to-point path calls (collective_math.h), in rank order: the same bits. The
+ * outcome vote is mpi_control.c's, its exchange a barrier of the segment (qmar__shm_vote). */
+#include <string.h>
+
+#include "../collective_math.h"
+#include "mpi_shm.h"
+#include "mpi_state.h"
+
+static qmar__shm *shm_of(const qmar_comm *c)
+{
+    return qmar__mpi_state(c)->shm;
+}
+
+/* In rounds of at most one buffer: every rank gives the same len, so the rounds match. */
+static qmar_status shm_allgather(qmar_comm *c, const void *mine, uint64_t len, void *all)
+{
+    qmar__shm *m = shm_of(c);
+    uint64_t off = 0;
+    do {
+        uint64_t part = len - off < QMAR__SHM_HALF ? len - off : QMAR__SHM_HALF;
+        uint64_t k = m->seq + 1;
+        memcpy(qmar__shm_buffer(m, c->rank, k), (const char *)mine + off, (size_t)part);
+        qmar_status st = qmar__shm_barrier(c, "all-gather");
+        if (st != QMAR_SUCCESS)
+            return st;
+        for (int32_t r = 0; r < c->size; r++)
+            memcpy((char *)all + (uint64_t)r * len + off, qmar__shm_buffer(m, r, k), (size_t)part);
+        off += part;
+    } while (off < len);
+    return QMAR_SUCCESS;
+}
+
+_Static_assert(QMAR__RIDE_HEADER_MAX + QMAR__RIDE_PAYLOAD_MAX <= QMAR__SHM_HALF,
+               "the agreement and its payload must fit one buffer");
+
+/* comm.h: one barrier; parts[r] points into rank r's buffer, which r writes again only before
+ * the barrier after this rank's next one (mpi_shm.h), so it stays readable until then. */
+static qmar_status shm_allgather_riding(qmar_comm *c, const void *mine, uint64_t hlen, void *all,
+                                        const void *payload, uint64_t plen, const void **parts)
+{
+    qmar__shm *m = shm_of(c);
+    uint64_t k = m->seq + 1;
+    unsigned char *buf = qmar__shm_buffer(m, c->rank, k);
+    memcpy(buf, mine, (size_t)hlen);
+    if (plen > 0)
+        memcpy(buf + QMAR__RIDE_HEADER_MAX, payload, (size_t)plen);
+    qmar_status st = qmar__shm_barrier(c, "agreement");
+    if (st != QMAR_SUCCESS)
+        return st;
+    for (int32_t r = 0; r < c->size; r++) {
+        const unsigned char *theirs = qmar__shm_buffer(m, r, k);
+        memcpy((char *)all + (uint64_t)r * hlen, theirs, (size_t)hlen);
+        parts[r] = theirs + QMAR__RIDE_HEADER_MAX;
+    }
+    return QMAR_SUCCESS;
+}
+
+/* One round over `rows` rows (all of them fit one buffer): every rank writes its rows, each
+ * reduces its chunk from every rank's buffer into its other buffer, and all copy every chunk. */
+static qmar_status reduce_round(qmar_comm *c, const char *src, char *dst, int64_t rows,
+                                int64_t row_bytes, qmar__chunk_reduce reduce, const void *ctx)
+{
+    qmar__shm *m = shm_of(c);
+    uint64_t k = m->seq + 1;
+    memcpy(qmar__shm_buffer(m, c->rank, k), src, (size_t)(rows * row_bytes));
+    qmar_status st = qmar__shm_barrier(c, "reduce-scatter");
+    if (st != QMAR_SUCCESS)
+        return st;
+    int64_t lo, hi;
+    qmar__chunk(rows, c->size, c->rank, &lo, &hi);
+    const char *parts[QMAR_COMM_MAX_RANKS];
+    for (int32_t r = 0; r < c->size; r++)
+        parts[r] = (const char *)qmar__shm_buffer(m, r, k) + lo * row_bytes;
+    /* buffer k + 1: peers read it last before barrier k - 1, and all have passed k */
+    reduce(parts, c->size, hi - lo, ctx, (char *)qmar__shm_buffer(m, c->rank, k + 1) +
+           lo * row_bytes);
+    if ((st = qmar__shm_barrier(c, "all-gather")) != QMAR_SUCCESS)
+        return st;
+    for (int32_t r = 0; r < c->size; r++) {
+        qmar__chunk(rows, c->size, r, &lo, &hi);
+        memcpy(dst + lo * row_bytes, qmar__shm_buffer(m, r, k + 1) + lo * row_bytes,
+               (size_t)((hi - lo) * row_bytes));
+    }
+    return QMAR_SUCCESS;
+}
+
+/* Rounds of as many rows as one buffer holds; rows longer than a buffer go point to point
+ * (every rank has the same m and n, so every rank takes the same path). */
+static qmar_status reduce_rows(qmar_comm *c, const char *src, char *dst, int64_t m,
+                               int64_t row_bytes, qmar__chunk_reduce reduce, const void *ctx)
+{
+    int64_t per_round = row_bytes > 0 ? (int64_t)QMAR__SHM_HALF / row_bytes : m;
+    if (per_round < 1)
+        return qmar__mpi_reduce_rows(c, src, dst, m, row_bytes, reduce, ctx);
+    for (int64_t r0 = 0; r0 < m; r0 += per_round) {
+        int64_t rows = m - r0 < per_round ? m - r0 : per_round;
+        qmar_status st = reduce_round(c, src + r0 * row_bytes, dst + r0 * row_bytes, rows,
+                                      row_bytes, reduce, ctx);
+        if (st != QMAR_SUCCESS)
+            return st;
+    }
+    return QMAR_SUCCESS;
+}
+
+static qmar_status shm_allreduce_y(qmar_comm *c, const uint16_t *e, uint16_t *out, int64_t m,
+                                   int64_t n, int32_t y)
+{
+    qmar__y_reduce_ctx ctx = {n, y};
+    return reduce_rows(c, (const char *)e, (char *)out, m, n * 2, qmar__reduce_y_chunk, &ctx);
+}
+
+static qmar_status shm_lowbit_allreduce(qmar_comm *c, const int8_t *q1, int8_t *q2, int64_t m,
+                                        int64_t n, const float *ratio)
+{
+    qmar__lowbit_ctx ctx = {n, ratio};
+    return reduce_rows(c, (const char *)q1, (char *)q2, m, n, qmar__sum_requant_chunk, &ctx);
+}
+
+const qmar__backend_ops qmar__mpi_shm_ops = {
+    .release = qmar__mpi_release,
+    .allgather = shm_allgather,
+    .allgather_riding = shm_allgather_riding,
+    .allreduce_y = shm_allreduce_y,
+    .lowbit_allreduce = shm_lowbit_allreduce,
+    .revoke = qmar__mpi_revoke,
+    .agree_outcome = qmar__mpi_agree_outcome,
+};
