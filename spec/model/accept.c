@@ -19,6 +19,9 @@
 
 /* ---- "Words used below" ------------------------------------------------------------------- */
 
+/*@ assigns \nothing;
+    ensures \result == 0 || \result == 1 || \result == 2 || \result == 4 || \result == 8;
+*/
 uint64_t accept_elem_size(int32_t dtype)
 {
     switch (dtype) {
@@ -44,6 +47,7 @@ uint64_t accept_elem_size(int32_t dtype)
     }
 }
 
+/*@ assigns \nothing; */
 const char *accept_slot_name(int slot)
 {
     static const char *const names[ACCEPT_NSLOTS] = {"x1",
@@ -64,8 +68,18 @@ static const accept_tensor *get(const accept_args *a, int slot)
     return a->slot[slot].present ? &a->slot[slot] : NULL;
 }
 
+/*@ requires \valid_read(d + (0 .. n - 1));
+    assigns \nothing;
+    ensures \result == 1 <==> (\forall integer i; 0 <= i < n ==> d[i] >= 1);
+    ensures \result == 0 || \result == 1;
+*/
 static int all_positive(const int64_t *d, uint64_t n)
 {
+    /*@ loop invariant 0 <= i <= n;
+        loop invariant \forall integer j; 0 <= j < i ==> d[j] >= 1;
+        loop assigns i;
+        loop variant n - i;
+    */
     for (uint64_t i = 0; i < n; i++) {
         if (d[i] < 1) {
             return 0;
@@ -76,9 +90,19 @@ static int all_positive(const int64_t *d, uint64_t n)
 
 /* Product of n dims that are all >= 1. Once the product passes the element limit the result is
  * LIMIT + 1, so the caller can compare with LIMIT and nothing overflows on the way. */
+/*@ requires \valid_read(d + (0 .. n - 1));
+    requires \forall integer i; 0 <= i < n ==> d[i] >= 1;
+    assigns \nothing;
+    ensures 1 <= \result <= LIMIT + 1;
+*/
 static uint64_t elems(const int64_t *d, uint64_t n)
 {
     uint64_t p = 1;
+    /*@ loop invariant 0 <= i <= n;
+        loop invariant 1 <= p <= LIMIT;
+        loop assigns i, p;
+        loop variant n - i;
+    */
     for (uint64_t i = 0; i < n; i++) {
         uint64_t di = (uint64_t)d[i];
         if (di > LIMIT / p) {
