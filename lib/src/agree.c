@@ -15,15 +15,58 @@ enum { H_STATUS, H_CASE, H_Y, H_M, H_K, H_N, H_SLOTS, SLOT_WORDS = 3 + QMAR_MAX_
 _Static_assert(HEADER_WORDS * sizeof(int64_t) <= QMAR__RIDE_HEADER_MAX,
                "the agreement's header must fit allgather_riding's slot");
 
+/* The header as ACSL (proofs/units/agree): what make_header writes and check_headers compares. */
+/*@ predicate slots_bounded{L}(qmar_executor *e) =
+      \forall integer s; 0 <= s < QMAR__NSLOTS ==>
+          e->present[s] != 0 ==> e->t[s].view_ndim <= QMAR_MAX_DIMS;
+    // Rank r's header (status word aside) equals rank 0's.
+    predicate header_equal{L}(int64_t *all, integer r) =
+      \forall integer w; 1 <= w < HEADER_WORDS ==> all[r * HEADER_WORDS + w] == all[w];
+    // Ranks [from, size) agree with rank 0.
+    predicate headers_agree{L}(int64_t *all, integer from, integer size) =
+      \forall integer r; from <= r < size ==> header_equal(all, r);
+    predicate succeeded{L}(int64_t *all, integer r) =
+      all[r * HEADER_WORDS + H_STATUS] == QMAR_SUCCESS;
+    predicate all_succeeded{L}(int64_t *all, integer size) =
+      \forall integer r; 0 <= r < size ==> succeeded(all, r);
+*/
+
+/* Plain loops rather than memset/memcpy: the same words, and WP's typed memory model sees them
+ * (the libc contracts speak of bytes, these words are int64). A descriptor has at most
+ * QMAR_MAX_DIMS dims (qmar_tensor_create's bound, kept by the executor's copy): trusted here. */
+/*@ requires \valid_read(e) && slots_bounded(e);
+    requires \valid(h + (0 .. HEADER_WORDS - 1));
+    requires \separated(h + (0 .. HEADER_WORDS - 1), e);
+    assigns h[0 .. HEADER_WORDS - 1];
+    ensures h[H_STATUS] == local && h[H_CASE] == e->facts.op_case && h[H_Y] == e->facts.y;
+    ensures h[H_M] == e->facts.m && h[H_K] == e->facts.k && h[H_N] == e->facts.n;
+    ensures \forall integer s; 0 <= s < QMAR__NSLOTS ==>
+        h[H_SLOTS + s * SLOT_WORDS] == e->present[s];
+*/
 static void make_header(const qmar_executor *e, qmar_status local, int64_t *h)
 {
-    memset(h, 0, HEADER_WORDS * sizeof *h);
+    /*@ loop invariant 0 <= i <= HEADER_WORDS;
+        loop invariant \forall integer j; 0 <= j < i ==> h[j] == 0;
+        loop assigns i, h[0 .. HEADER_WORDS - 1];
+        loop variant HEADER_WORDS - i;
+    */
+    for (int i = 0; i < HEADER_WORDS; i++)
+        h[i] = 0;
     h[H_STATUS] = local;
     h[H_CASE] = e->facts.op_case;
     h[H_Y] = e->facts.y;
     h[H_M] = e->facts.m;
     h[H_K] = e->facts.k;
     h[H_N] = e->facts.n;
+    /*@ loop invariant 0 <= s <= QMAR__NSLOTS;
+        loop invariant h[H_STATUS] == local && h[H_CASE] == e->facts.op_case;
+        loop invariant h[H_Y] == e->facts.y && h[H_M] == e->facts.m;
+        loop invariant h[H_K] == e->facts.k && h[H_N] == e->facts.n;
+        loop invariant \forall integer t; 0 <= t < s ==>
+            h[H_SLOTS + t * SLOT_WORDS] == e->present[t];
+        loop assigns s, h[H_SLOTS .. HEADER_WORDS - 1];
+        loop variant QMAR__NSLOTS - s;
+    */
     for (int s = 0; s < QMAR__NSLOTS; s++) {
         int64_t *w = h + H_SLOTS + s * SLOT_WORDS;
         w[0] = e->present[s];
@@ -31,28 +74,82 @@ static void make_header(const qmar_executor *e, qmar_status local, int64_t *h)
             continue;
         w[1] = e->t[s].dtype;
         w[2] = (int64_t)e->t[s].view_ndim;
-        memcpy(w + 3, e->t[s].view_dims, e->t[s].view_ndim * sizeof *w);
+        /*@ loop invariant 0 <= d <= e->t[s].view_ndim;
+            loop invariant w[0] == e->present[s];
+            loop invariant h[H_STATUS] == local && h[H_CASE] == e->facts.op_case;
+            loop invariant h[H_Y] == e->facts.y && h[H_M] == e->facts.m;
+            loop invariant h[H_K] == e->facts.k && h[H_N] == e->facts.n;
+            loop invariant \forall integer t; 0 <= t < s ==>
+                h[H_SLOTS + t * SLOT_WORDS] == e->present[t];
+            loop assigns d, w[3 .. SLOT_WORDS - 1];
+            loop variant e->t[s].view_ndim - d;
+        */
+        for (uint64_t d = 0; d < e->t[s].view_ndim; d++)
+            w[3 + d] = e->t[s].view_dims[d];
     }
 }
 
-/* First rank whose header differs from rank 0's (status word aside), or -1. */
+/* First rank whose header differs from rank 0's (status word aside), or -1. A word-by-word loop
+ * instead of memcmp: the same verdict (int64 words without padding are equal exactly when their
+ * bytes are), in words WP's typed memory model sees. */
+/*@ requires 1 <= size <= QMAR_COMM_MAX_RANKS;
+    requires \valid_read(all + (0 .. size * HEADER_WORDS - 1));
+    assigns \nothing;
+    ensures -1 <= \result < size && \result != 0;
+    ensures \result == -1 ==> headers_agree(all, 1, size);
+    ensures \result != -1 ==> !header_equal(all, \result);
+*/
 static int32_t first_disagreeing(const int64_t *all, int32_t size)
 {
-    for (int32_t r = 1; r < size; r++)
-        if (memcmp(all + r * HEADER_WORDS + 1, all + 1, (HEADER_WORDS - 1) * sizeof *all) != 0)
-            return r;
+    /*@ loop invariant 1 <= r <= size;
+        loop invariant headers_agree(all, 1, r);
+        loop assigns r;
+        loop variant size - r;
+    */
+    for (int32_t r = 1; r < size; r++) {
+        /*@ loop invariant 1 <= w <= HEADER_WORDS;
+            loop invariant \forall integer v; 1 <= v < w ==> all[r * HEADER_WORDS + v] == all[v];
+            loop assigns w;
+            loop variant HEADER_WORDS - w;
+        */
+        for (int w = 1; w < HEADER_WORDS; w++)
+            if (all[r * HEADER_WORDS + w] != all[w]) {
+                /*@ assert !header_equal(all, r); */
+                return r;
+            }
+        /*@ assert header_equal(all, r); */
+    }
     return -1;
 }
 
+/*@ requires \valid_read(e) && \valid_read(e->comm);
+    requires 1 <= e->comm->size <= QMAR_COMM_MAX_RANKS;
+    requires \valid_read(all + (0 .. e->comm->size * HEADER_WORDS - 1));
+    assigns qmar__reason_state;
+    ensures local != QMAR_SUCCESS ==> \result == local;
+    ensures local == QMAR_SUCCESS && all_succeeded(all, e->comm->size) &&
+        headers_agree(all, 1, e->comm->size) ==> \result == QMAR_SUCCESS;
+    ensures local == QMAR_SUCCESS && !all_succeeded(all, e->comm->size) ==>
+        \result == QMAR_ERR_RUNTIME;
+    ensures local == QMAR_SUCCESS && !headers_agree(all, 1, e->comm->size) ==>
+        \result == QMAR_ERR_RUNTIME;
+*/
 static qmar_status check_headers(const qmar_executor *e, const int64_t *all, qmar_status local)
 {
     int32_t size = e->comm->size;
     if (local != QMAR_SUCCESS)
         return local; /* the reason was recorded when it failed */
+    /*@ loop invariant 0 <= r <= size;
+        loop invariant all_succeeded(all, r);
+        loop assigns r;
+        loop variant size - r;
+    */
     for (int32_t r = 0; r < size; r++)
-        if (all[r * HEADER_WORDS + H_STATUS] != QMAR_SUCCESS)
+        if (all[r * HEADER_WORDS + H_STATUS] != QMAR_SUCCESS) {
+            /*@ assert !succeeded(all, r); */
             return qmar__fail(QMAR_ERR_RUNTIME, "run: rank %d failed (status %lld)", (int)r,
                               (long long)all[r * HEADER_WORDS + H_STATUS]);
+        }
     int32_t bad = first_disagreeing(all, size);
     if (bad >= 0)
         return qmar__fail(QMAR_ERR_RUNTIME,

@@ -16,6 +16,7 @@
 #include "epilogue.h"
 #include "error.h"
 #include "fp.h"
+#include "layout.h"
 #include "plan.h"
 #include "worker.h"
 
@@ -91,7 +92,7 @@ static void compute_blocks(void *arg)
 {
     pipeline *p = arg;
     for (int64_t row0 = 0; row0 < p->m; row0 += p->block) {
-        int64_t rows = p->m - row0 < p->block ? p->m - row0 : p->block;
+        int64_t rows = qmar__block_rows(p->m, row0, p->block);
         qmar__compute_rows(p->compute, row0, rows, p->e_rows + row0 * p->n, p->n);
         pthread_mutex_lock(&p->lock);
         p->rows_done = row0 + rows;
@@ -156,7 +157,7 @@ static qmar_status compute_and_communicate(const scratch *s, const block_io *io)
         qmar__compute_rows(&s->compute, 0, f->m, io->e_rows, f->n);
     qmar_status st = QMAR_SUCCESS;
     for (int64_t row0 = 0; row0 < f->m && st == QMAR_SUCCESS; row0 += p.block) {
-        int64_t rows = f->m - row0 < p.block ? f->m - row0 : p.block;
+        int64_t rows = qmar__block_rows(f->m, row0, p.block);
         if (threaded)
             wait_rows(&p, row0 + rows);
         st = communicate_block(io, row0, rows);
@@ -201,7 +202,7 @@ static qmar_status ride_and_reduce(const qmar_executor *e, scratch *s, void *wor
     }
     const void *parts[QMAR_COMM_MAX_RANKS];
     qmar_status st = qmar__agree(e, local, local == QMAR_SUCCESS ? workspace : NULL,
-                                 (uint64_t)(f->m * f->n) * 2u, parts);
+                                 qmar__workspace_layout(f).e_bytes, parts);
     if (st == QMAR_SUCCESS) {
         qmar__y_reduce_ctx ctx = {f->n, f->y};
         qmar__reduce_y_chunk((const char *const *)parts, e->comm->size, f->m, &ctx,
@@ -217,14 +218,13 @@ qmar_status qmar__execute(qmar_executor *e, void *workspace, qmar_status local)
     if (local == QMAR_SUCCESS)
         local = scratch_alloc(e, &s);
     qmar_status st;
-    if (f->op_case != 3 && qmar__agree_can_ride(e, (uint64_t)(f->m * f->n) * 2u))
+    if (f->op_case != 3 && qmar__agree_can_ride(e, qmar__workspace_layout(f).e_bytes))
         st = ride_and_reduce(e, &s, workspace, local);
     else if ((st = qmar__agree(e, local, NULL, 0, NULL)) == QMAR_SUCCESS) {
-        uint64_t cells = (uint64_t)(f->m * f->n);
+        qmar__layout l = qmar__workspace_layout(f); /* layout of qmar.h */
         block_io io = {.e = e, .ratio = s.ratio, .e_rows = workspace,
-                       .out = (uint16_t *)elem0(&e->t[QMAR__OUT])};
-        io.q1 = (int8_t *)workspace + (cells * 2u + 63u) / 64u * 64u; /* layout of qmar.h */
-        io.q2 = io.q1 + (cells + 63u) / 64u * 64u;
+                       .out = (uint16_t *)elem0(&e->t[QMAR__OUT]),
+                       .q1 = (int8_t *)workspace + l.q1, .q2 = (int8_t *)workspace + l.q2};
         qmar__epilogue p = epilogue_of(e);
         qmar__compute_prepare(&s.compute, elem0(&e->t[QMAR__X1]), elem0(&e->t[QMAR__X2]), &p);
         if (f->op_case == 3) {

@@ -19,6 +19,9 @@
 
 /* ---- "Words used below" ------------------------------------------------------------------- */
 
+/*@ assigns \nothing;
+    ensures \result == 0 || \result == 1 || \result == 2 || \result == 4 || \result == 8;
+*/
 uint64_t accept_elem_size(int32_t dtype)
 {
     switch (dtype) {
@@ -44,6 +47,7 @@ uint64_t accept_elem_size(int32_t dtype)
     }
 }
 
+/*@ assigns \nothing; */
 const char *accept_slot_name(int slot)
 {
     static const char *const names[ACCEPT_NSLOTS] = {"x1",
@@ -59,13 +63,28 @@ const char *accept_slot_name(int slot)
 }
 
 /* The slot's tensor, or NULL when the slot is absent (a NULL pointer). */
+/*@ requires \valid_read(a) && 0 <= slot < ACCEPT_NSLOTS;
+    assigns \nothing;
+    ensures a->slot[slot].present != 0 ==> \result == &a->slot[slot];
+    ensures a->slot[slot].present == 0 ==> \result == \null;
+*/
 static const accept_tensor *get(const accept_args *a, int slot)
 {
     return a->slot[slot].present ? &a->slot[slot] : NULL;
 }
 
+/*@ requires \valid_read(d + (0 .. n - 1));
+    assigns \nothing;
+    ensures \result == 1 <==> (\forall integer i; 0 <= i < n ==> d[i] >= 1);
+    ensures \result == 0 || \result == 1;
+*/
 static int all_positive(const int64_t *d, uint64_t n)
 {
+    /*@ loop invariant 0 <= i <= n;
+        loop invariant \forall integer j; 0 <= j < i ==> d[j] >= 1;
+        loop assigns i;
+        loop variant n - i;
+    */
     for (uint64_t i = 0; i < n; i++) {
         if (d[i] < 1) {
             return 0;
@@ -76,9 +95,19 @@ static int all_positive(const int64_t *d, uint64_t n)
 
 /* Product of n dims that are all >= 1. Once the product passes the element limit the result is
  * LIMIT + 1, so the caller can compare with LIMIT and nothing overflows on the way. */
+/*@ requires \valid_read(d + (0 .. n - 1));
+    requires \forall integer i; 0 <= i < n ==> d[i] >= 1;
+    assigns \nothing;
+    ensures 1 <= \result <= LIMIT + 1;
+*/
 static uint64_t elems(const int64_t *d, uint64_t n)
 {
     uint64_t p = 1;
+    /*@ loop invariant 0 <= i <= n;
+        loop invariant 1 <= p <= LIMIT;
+        loop assigns i, p;
+        loop variant n - i;
+    */
     for (uint64_t i = 0; i < n; i++) {
         uint64_t di = (uint64_t)d[i];
         if (di > LIMIT / p) {
@@ -89,29 +118,57 @@ static uint64_t elems(const int64_t *d, uint64_t n)
     return p;
 }
 
+/* What the words below need of a descriptor: at most QMAR_MAX_DIMS dims, each >= 1 (L1). */
+/*@ predicate view_dims_ok{L}(accept_tensor *t) =
+      \valid_read(t) && t->view_ndim <= QMAR_MAX_DIMS &&
+      \forall integer i; 0 <= i < t->view_ndim ==> t->dims[i] >= 1;
+    predicate storage_dims_ok{L}(accept_tensor *t) =
+      \valid_read(t) && t->storage_ndim <= QMAR_MAX_DIMS &&
+      \forall integer i; 0 <= i < t->storage_ndim ==> t->storage_dims[i] >= 1;
+*/
+
+/*@ requires view_dims_ok(t);
+    assigns \nothing;
+    ensures 1 <= \result <= LIMIT + 1;
+*/
 static uint64_t view_elems(const accept_tensor *t)
 {
     return elems(t->dims, t->view_ndim);
 }
 
 /* S of L4: product of storage dims, 1 for a 0-dim storage (resolved question 7). */
+/*@ requires storage_dims_ok(t);
+    assigns \nothing;
+    ensures 1 <= \result <= LIMIT + 1;
+*/
 static uint64_t storage_elems(const accept_tensor *t)
 {
     return elems(t->storage_dims, t->storage_ndim);
 }
 
 /* rs[i] = product of the dims after i (rs[last] = 1). Needs L1 (so it is <= 2^48). */
+/*@ requires view_dims_ok(t) && i < t->view_ndim;
+    assigns \nothing;
+    ensures 1 <= \result <= LIMIT + 1;
+*/
 static int64_t row_major_stride(const accept_tensor *t, uint64_t i)
 {
     return (int64_t)elems(t->dims + i + 1, t->view_ndim - i - 1);
 }
 
 /* "contiguous": strides absent, or equal to rs wherever the dim is not 1. Needs L1. */
+/*@ requires view_dims_ok(t);
+    assigns \nothing;
+*/
 static int contiguous(const accept_tensor *t)
 {
     if (!t->has_strides) {
         return 1;
     }
+    /*@ loop invariant 0 <= i <= t->view_ndim;
+        loop assigns i;
+        loop variant t->view_ndim - i;
+    */
     for (uint64_t i = 0; i < t->view_ndim; i++) {
         if (t->dims[i] != 1 && t->strides[i] != row_major_stride(t, i)) {
             return 0;
@@ -124,6 +181,9 @@ static int contiguous(const accept_tensor *t)
  * non-contiguous view always has strides, so reading them is safe. With k == 1 or n == 1 the
  * pattern is also contiguous and contiguity wins (resolved question 8), so this is then false and
  * an NZ x2 must hold the NZ of (k,n) (L5). Needs L1. */
+/*@ requires view_dims_ok(t);
+    assigns \nothing;
+*/
 static int transposed(const accept_tensor *t)
 {
     if (t->view_ndim != 2 || contiguous(t)) {
@@ -164,6 +224,11 @@ static void footprint_bytes(const accept_tensor *t, uint64_t *from, uint64_t *to
 }
 
 /* m: product of x1's view dims but the last. Needs L1 and S1. */
+/*@ requires \valid_read(a) && a->slot[ACCEPT_X1].present != 0;
+    requires view_dims_ok(&a->slot[ACCEPT_X1]) && 1 <= a->slot[ACCEPT_X1].view_ndim;
+    assigns \nothing;
+    ensures 1 <= \result <= LIMIT + 1;
+*/
 static int64_t dim_m(const accept_args *a)
 {
     const accept_tensor *x1 = get(a, ACCEPT_X1);
@@ -171,6 +236,11 @@ static int64_t dim_m(const accept_args *a)
 }
 
 /* k: x1's last view dim. */
+/*@ requires \valid_read(a) && a->slot[ACCEPT_X1].present != 0;
+    requires view_dims_ok(&a->slot[ACCEPT_X1]) && 1 <= a->slot[ACCEPT_X1].view_ndim;
+    assigns \nothing;
+    ensures 1 <= \result;
+*/
 static int64_t dim_k(const accept_args *a)
 {
     const accept_tensor *x1 = get(a, ACCEPT_X1);
@@ -178,17 +248,29 @@ static int64_t dim_k(const accept_args *a)
 }
 
 /* n: output's last view dim. */
+/*@ requires \valid_read(a) && a->slot[ACCEPT_OUTPUT].present != 0;
+    requires view_dims_ok(&a->slot[ACCEPT_OUTPUT]) && 1 <= a->slot[ACCEPT_OUTPUT].view_ndim;
+    assigns \nothing;
+    ensures 1 <= \result;
+*/
 static int64_t dim_n(const accept_args *a)
 {
     const accept_tensor *out = get(a, ACCEPT_OUTPUT);
     return out->dims[out->view_ndim - 1];
 }
 
+/*@ requires view_dims_ok(p) && view_dims_ok(q);
+    assigns \nothing;
+*/
 static int same_view(const accept_tensor *p, const accept_tensor *q)
 {
     if (p->view_ndim != q->view_ndim) {
         return 0;
     }
+    /*@ loop invariant 0 <= i <= p->view_ndim;
+        loop assigns i;
+        loop variant p->view_ndim - i;
+    */
     for (uint64_t i = 0; i < p->view_ndim; i++) {
         if (p->dims[i] != q->dims[i]) {
             return 0;
@@ -197,11 +279,17 @@ static int same_view(const accept_tensor *p, const accept_tensor *q)
     return 1;
 }
 
+/*@ requires \valid_read(t);
+    assigns \nothing;
+*/
 static int is_1d(const accept_tensor *t, int64_t d0)
 {
     return t->view_ndim == 1 && t->dims[0] == d0;
 }
 
+/*@ requires \valid_read(t);
+    assigns \nothing;
+*/
 static int is_2d(const accept_tensor *t, int64_t d0, int64_t d1)
 {
     return t->view_ndim == 2 && t->dims[0] == d0 && t->dims[1] == d1;
@@ -210,6 +298,9 @@ static int is_2d(const accept_tensor *t, int64_t d0, int64_t d1)
 /* ---- N: NULL pointers -> 161001 ----------------------------------------------------------- */
 
 /* N1: the required pointers. */
+/*@ requires \valid_read(a);
+    assigns \nothing;
+*/
 static int rule_n1(const accept_args *a)
 {
     return get(a, ACCEPT_X1) && get(a, ACCEPT_X2) && get(a, ACCEPT_DEQUANT) &&
@@ -218,8 +309,15 @@ static int rule_n1(const accept_args *a)
 }
 
 /* N2: every present tensor, required or optional, has data. */
+/*@ requires \valid_read(a);
+    assigns \nothing;
+*/
 static int rule_n2(const accept_args *a)
 {
+    /*@ loop invariant 0 <= s <= ACCEPT_NSLOTS;
+        loop assigns s;
+        loop variant ACCEPT_NSLOTS - s;
+    */
     for (int s = 0; s < ACCEPT_NSLOTS; s++) {
         const accept_tensor *t = get(a, s);
         if (t && t->data == 0) {
@@ -231,13 +329,25 @@ static int rule_n2(const accept_args *a)
 
 /* ---- D: dtypes ---------------------------------------------------------------------------- */
 
+/* The D rules are checked once N1 holds: these slots are present. */
+/*@ predicate n1_present{L}(accept_args *a) =
+      a->slot[ACCEPT_X1].present != 0 && a->slot[ACCEPT_X2].present != 0 &&
+      a->slot[ACCEPT_DEQUANT].present != 0 && a->slot[ACCEPT_OUTPUT].present != 0;
+*/
+
 /* D1: x1 and x2 are INT8. */
+/*@ requires \valid_read(a) && n1_present(a);
+    assigns \nothing;
+*/
 static int rule_d1(const accept_args *a)
 {
     return get(a, ACCEPT_X1)->dtype == QMAR_INT8 && get(a, ACCEPT_X2)->dtype == QMAR_INT8;
 }
 
 /* D2: Y is FLOAT16 or BF16. */
+/*@ requires \valid_read(a) && n1_present(a);
+    assigns \nothing;
+*/
 static int rule_d2(const accept_args *a)
 {
     int32_t y = get(a, ACCEPT_OUTPUT)->dtype;
@@ -245,6 +355,9 @@ static int rule_d2(const accept_args *a)
 }
 
 /* D3: bias, if present, is INT32. */
+/*@ requires \valid_read(a) && n1_present(a);
+    assigns \nothing;
+*/
 static int rule_d3(const accept_args *a)
 {
     const accept_tensor *bias = get(a, ACCEPT_BIAS);
@@ -252,6 +365,9 @@ static int rule_d3(const accept_args *a)
 }
 
 /* D4: x3, if present, has dtype Y (FP16 too: resolved contradiction 1). */
+/*@ requires \valid_read(a) && n1_present(a);
+    assigns \nothing;
+*/
 static int rule_d4(const accept_args *a)
 {
     const accept_tensor *x3 = get(a, ACCEPT_X3);
@@ -259,6 +375,9 @@ static int rule_d4(const accept_args *a)
 }
 
 /* D5: dequant_scale follows Y and the presence of pertoken. */
+/*@ requires \valid_read(a) && n1_present(a);
+    assigns \nothing;
+*/
 static int rule_d5(const accept_args *a)
 {
     int32_t y = get(a, ACCEPT_OUTPUT)->dtype;
@@ -273,6 +392,9 @@ static int rule_d5(const accept_args *a)
 }
 
 /* D6: pertoken_scale, if present, is FLOAT. */
+/*@ requires \valid_read(a) && n1_present(a);
+    assigns \nothing;
+*/
 static int rule_d6(const accept_args *a)
 {
     const accept_tensor *p = get(a, ACCEPT_PERTOKEN);
@@ -280,6 +402,9 @@ static int rule_d6(const accept_args *a)
 }
 
 /* D7: the comm scales come as a pair, each of dtype Y. */
+/*@ requires \valid_read(a) && n1_present(a);
+    assigns \nothing;
+*/
 static int rule_d7(const accept_args *a)
 {
     const accept_tensor *c1 = get(a, ACCEPT_COMM1), *c2 = get(a, ACCEPT_COMM2);
