@@ -26,7 +26,7 @@ static float scale_f32(const qmar__epilogue *p, int64_t j)
 static float word_f32(const qmar__epilogue *p, int64_t j)
 {
     uint64_t w = ((const uint64_t *)p->scale)[j * p->scale_step];
-    return qmar__f32_from_bits((uint32_t)w & 0xFFFFE000u);
+    return qmar__f32_from_bits((uint32_t)(w & 0xFFFFE000u)); /* the masked low 32 bits */
 }
 
 void qmar__epilogue_scales(const qmar__epilogue *p, float *col)
@@ -61,6 +61,16 @@ static uint16_t add_x3(uint16_t d, uint16_t x3, int32_t y)
     return qmar__f32_to_y(qmar__y_to_f32(d, y) + qmar__y_to_f32(x3, y), y);
 }
 
+/*@ ghost
+  /@ requires 0 <= a <= b && 0 <= c;
+     assigns \nothing;
+     ensures a * c <= b * c;
+  @/
+  static void lemma_mul_mono(int64_t a, int64_t b, int64_t c)
+  {
+  }
+*/
+
 void qmar__epilogue_block(const qmar__epilogue *p, const int32_t *acc, int64_t ldacc, int64_t row0,
                           int64_t rows, int64_t j0, int64_t j1, uint16_t *e, int64_t lde)
 {
@@ -71,8 +81,12 @@ void qmar__epilogue_block(const qmar__epilogue *p, const int32_t *acc, int64_t l
     */
     for (int64_t r = 0; r < rows; r++) {
         int64_t i = row0 + r;
-        //@ assert nonlinear: 0 <= r * lde <= (rows - 1) * lde && 0 <= r * ldacc <= (rows - 1) * ldacc;
-        //@ assert nonlinear: row0 * n <= i * n && (i + 1) * n <= (row0 + rows) * n;
+        /* Row r of the block: its accumulators, its e values and its x3 row lie inside the ranges
+         * of the contract (products of unknowns: the provers get them as instances). */
+        //@ ghost lemma_mul_mono(r, rows - 1, ldacc);
+        //@ ghost lemma_mul_mono(r, rows - 1, lde);
+        //@ ghost lemma_mul_mono(row0, i, n);
+        //@ ghost lemma_mul_mono(i + 1, row0 + rows, n);
         /*@ loop invariant j0 <= j <= j1;
             loop assigns j, e[0 .. (rows - 1) * lde + (j1 - j0) - 1];
             loop variant j1 - j;

@@ -6,10 +6,18 @@
 
 #include "kernel.h"
 
+/* The layout as ACSL (proofs/units/pack: the size of the packed buffer is computed without
+ * overflow). */
+#include "../../spec/acsl/pack.acsl" /* found through -I lib/src, as the headers do */
+
 #if defined(__SSE2__)
 #include <emmintrin.h> /* baseline on x86-64 */
 #endif
 
+/*@ requires 1 <= a <= 64 && 0 <= v <= 281474976710656;
+    assigns \nothing;
+    ensures \result == pb_align(v, a) && v <= \result <= v + a - 1;
+*/
 static int64_t align_up(int64_t v, int64_t a)
 {
     return (v + a - 1) / a * a;
@@ -25,8 +33,36 @@ static int64_t min64(int64_t a, int64_t b)
     return a < b ? a : b;
 }
 
+/*@ ghost
+  /@ requires 0 <= a <= b && 0 <= c;
+     assigns \nothing;
+     ensures a * c <= b * c;
+  @/
+  static void lemma_mul_mono(int64_t a, int64_t b, int64_t c)
+  {
+  }
+*/
+
+/* k <= 65535 (S2) and k * n <= 2^48 (x2's footprint) on an accepted call; compute.c also asks for
+ * (k, nc) with nc <= Align(n, nr) <= n + 63, hence the 2^49. */
+/*@ requires bfmt_ok(f);
+    requires 1 <= k <= 65535 && 1 <= n <= 281474976710656 && k * n <= 562949953421312;
+    assigns \nothing;
+    ensures \result == pb_size(f->nr, f->kalign, k, n);
+*/
 uint64_t qmar__packed_b_bytes(const qmar__bfmt *f, int64_t k, int64_t n)
 {
+    /* Align(v, a) <= 64 v for v >= 1: the product stays below 2^12 k n < 2^64. */
+    //@ ghost int64_t kp = (k + f->kalign - 1) / f->kalign * f->kalign;
+    //@ ghost int64_t np = (n + f->nr - 1) / f->nr * f->nr;
+    //@ assert kp <= 64 * k && np <= 64 * n;
+    //@ ghost lemma_mul_mono(kp, 64 * k, np);
+    //@ ghost lemma_mul_mono(np, 64 * n, 64 * k);
+    //@ assert kp * np <= 4096 * (k * n) <= 2305843009213693952;
+    //@ assert kp == pb_align(k, f->kalign) && np == pb_align(n, f->nr);
+    //@ assert 1 <= pb_align(k, f->kalign) * pb_align(n, f->nr) <= 2305843009213693952;
+    //@ assert (uint64_t)pb_align(k, f->kalign) == pb_align(k, f->kalign);
+    //@ assert (uint64_t)pb_align(n, f->nr) == pb_align(n, f->nr);
     return (uint64_t)align_up(k, f->kalign) * (uint64_t)align_up(n, f->nr);
 }
 
