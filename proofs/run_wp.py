@@ -329,7 +329,15 @@ def preprocessor_inputs(src_root, build_root, cpp_args, source_path, workdir):
     files = {}
     for d in deps:
         path = os.path.realpath(os.path.join(workdir, d))
-        files[placeholders(path, src_root, build_root)] = sha256_file(path)
+        if path.startswith(build_root + os.sep):
+            # Made by this runner (a mutant's copy, the one-line file of a header unit, which
+            # names the header by its absolute path): hashed with the roots as placeholders.
+            with open(path) as f:
+                digest = hashlib.sha256(
+                    placeholders(f.read(), src_root, build_root).encode()).hexdigest()
+        else:
+            digest = sha256_file(path)
+        files[placeholders(path, src_root, build_root)] = digest
     files["<preprocessor>"] = hashlib.sha256(
         placeholders(" ".join(cpp), src_root, build_root).encode()).hexdigest()
     return files

@@ -72,6 +72,21 @@ def main():
         k6, _ = key(versions=dict(tools, why3="1.6.0"))
         check("a tool version changes the key", k6 != k3)
 
+        # The same unit in another checkout has the same key, even through a file the runner
+        # writes into the build dir that names the source by its absolute path.
+        keys = []
+        for root in ("a", "bb"):
+            other = os.path.join(src, root)
+            os.makedirs(os.path.join(other, "build"))
+            write(os.path.join(other, "h.h"), "/*@ logic integer one = 1; */\n")
+            wrapper = os.path.join(other, "build", "unit_h.c")
+            write(wrapper, '#include "%s"\n' % os.path.join(other, "h.h"))
+            inputs = run_wp.result_inputs(other, os.path.join(other, "build"),
+                                          ["frama-c", wrapper], "-cpp-extra-args=", wrapper,
+                                          os.path.join(other, "build"), tools)
+            keys.append(run_wp.inputs_key(inputs))
+        check("a unit has the same key in two checkouts", keys[0] == keys[1])
+
         # A record is replayed only for its own key.
         run = run_wp.Run()
         run.goals, run.prover, run.time = {"typed_f_ensures": True}, {"typed_f_ensures": "Qed"}, {}
