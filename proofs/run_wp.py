@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """Runs the Frama-C/WP proof units of proofs/ and compares them with proofs/oracle/.
 
-  run_wp.py --source-root S --build-root B unit NAME [--update-oracle]
-  run_wp.py --source-root S --build-root B mutants [NAME...] [--full-timeouts]
+  run_wp.py --source-root S --build-root B unit NAME [--update-oracle] [--save-cache] [--cache M]
+  run_wp.py --source-root S --build-root B mutants [NAME...] [--full-timeouts] [--save-cache]
+                                                   [--cache M]
 
 A unit (proofs/units/NAME.json) proves one source file of the library, preprocessed with the very
 flags the library is compiled with (read from B/compile_commands.json). Its result must equal
@@ -12,8 +13,19 @@ list of goals left unknown (empty is the goal). Any difference, in either direct
 
 A mutant (proofs/mutants/*.sed) is a copy of a unit's source with one rule removed or weakened; it
 is proven with the same flags (plus the [mutant] flags of wp.flags: short timeouts; only the
-functions it names) and must FAIL: at least the goals it names stay unproved. So the suite cannot
+functions it names; no smoke pass unless it expects a failed smoke test) and must FAIL: at least
+the goals it names stay unproved. So the suite cannot
 pass because the contracts have stopped saying anything.
+
+What is reused from an earlier run (proofs/README.md, "The cache"), --cache M or the environment
+variable QMAR_PROOFS_CACHE (the option wins):
+  result  (default) a unit or mutant whose inputs (every file the preprocessor reads, the complete
+          frama-c command, the tool versions, this runner) hash to the key of its committed result
+          (proofs/cache/results/) takes that result without starting frama-c; otherwise as `wp`.
+  wp      frama-c runs and every goal is generated again; a goal whose text is in the committed
+          WP cache (proofs/cache/NAME.json) takes its recorded prover verdict.
+  none    from scratch: every goal goes to the provers (a release check).
+--save-cache and --update-oracle always run frama-c (at least `wp`).
 
 Exit status: 0 all as expected, 1 a difference or a missing tool. Whether the suite exists at all is
 decided by meson (option `proofs`: auto builds it when frama-c, why3, z3 and cvc4 are found), so a
@@ -21,9 +33,11 @@ tool missing here is a broken setup and fails rather than skips.
 Every run ends with the line "N passed, N failed".
 """
 import argparse
+import hashlib
 import json
 import os
 import re
+import resource
 import shlex
 import shutil
 import subprocess
@@ -41,6 +55,10 @@ TOOLS = {
     "z3": (["z3", "--version"], r"version (\S+)"),
     "cvc4": (["cvc4", "--version"], r"version (\S+)"),
 }
+
+
+# --cache: what a run may reuse (module docstring; proofs/README.md, "The cache").
+CACHE_MODES = ("result", "wp", "none")
 
 
 def log(msg):
@@ -199,17 +217,20 @@ def save_cache_pack(src_root, cache_name, entries):
         f.write("}\n")
 
 
-def prepare_cache(src_root, session, cache_name):
+def prepare_cache(src_root, session, cache_name, from_scratch=False):
     """The WP cache of one run: a fresh <session>/cache holding the committed pack
-    (proofs/cache/<name>.json), one <digest>.json per prover result (README.md, 'The cache')."""
+    (proofs/cache/<name>.json), one <digest>.json per prover result (README.md, 'The cache').
+    from_scratch: an empty cache, so that every goal goes to the provers."""
     cdir = os.path.join(session, "cache")
     os.makedirs(cdir, exist_ok=True)
     # What an earlier run in this build dir proved stays (an interrupted run resumes); anything
     # else it left (a failure, perhaps a timeout on a loaded machine) is tried again.
     for name in os.listdir(cdir):
         with open(os.path.join(cdir, name)) as f:
-            if '"verdict": "valid"' not in f.read():
+            if from_scratch or '"verdict": "valid"' not in f.read():
                 os.remove(os.path.join(cdir, name))
+    if from_scratch:
+        return {}
     pack = load_cache_pack(src_root, cache_name)
     for digest, entry in pack.items():
         with open(os.path.join(cdir, digest + ".json"), "w") as f:
@@ -234,6 +255,11 @@ class Run:
         self.goals, self.prover, self.time, self.smoke = {}, {}, {}, {}
         self.functions, self.cache, self.seconds, self.log = [], [], 0.0, ""
         self.cache_new = self.cache_dropped = 0
+        self.cache_entries, self.cache_name = {}, None
+        # cpu: CPU seconds of frama-c and its provers (a loaded machine stretches the wall time,
+        # not this); key/inputs: what the result depends on (result records); how: where the
+        # result came from ("recorded result", "WP cache", "from scratch").
+        self.cpu, self.key, self.inputs, self.how = 0.0, None, None, ""
 
 
 def function_of(goal, functions):
@@ -248,29 +274,173 @@ def function_of(goal, functions):
 
 
 def save_cache(src_root, run):
-    """Commits a run's prover results (called only for a run that ended as expected: a timeout on
-    a loaded machine must never become a cached failure)."""
-    if run.cache_new or run.cache_dropped:
+    """Commits a run's prover results and its result record (called only for a run that ended as
+    expected: a timeout on a loaded machine must never become a cached failure)."""
+    if run.how == "recorded result":
+        return  # nothing was proven; the record and the WP cache already hold this result
+    if run.cache_new or run.cache_dropped or \
+            not os.path.exists(cache_pack_path(src_root, run.cache_name)):
         save_cache_pack(src_root, run.cache_name, run.cache_entries)
         log("wrote %s (%d new results, %d unused removed)"
             % (cache_pack_path(src_root, run.cache_name), run.cache_new, run.cache_dropped))
+    save_result_record(src_root, run)
+
+
+# ---- result records: a run's result, keyed by everything that determines it -----------------------
+
+def result_record_path(src_root, cache_name):
+    return os.path.join(src_root, "proofs", "cache", "results", cache_name + ".json")
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def placeholders(text, src_root, build_root):
+    """A path or flag with the two roots replaced, so that the key is the same in any checkout."""
+    return text.replace(build_root, "<build>").replace(src_root, "<source>")
+
+
+def preprocessor_inputs(src_root, build_root, cpp_args, source_path, workdir):
+    """{file: sha256} of every file the preprocessor reads for this unit: the source (or mutated
+    copy), every header and spec/acsl file it includes, Frama-C's libc headers. The list is the
+    preprocessor's own (-M), run as Frama-C runs it (frama-c -print-cpp-commands), so an #include
+    added anywhere adds its file; ACSL lives in comments, so the files' full text is hashed."""
+    r = subprocess.run(["frama-c", cpp_args, source_path, "-print-cpp-commands"], cwd=workdir,
+                       capture_output=True, text=True)
+    lines = (r.stdout + r.stderr).splitlines()
+    try:
+        cpp = shlex.split(lines[[l.strip() for l in lines].index("[kernel] Preprocessing command:")
+                                + 1])
+    except (ValueError, IndexError):
+        raise SystemExit("frama-c -print-cpp-commands printed no command:\n" + r.stdout + r.stderr)
+    if "-o" in cpp:
+        i = cpp.index("-o")
+        del cpp[i:i + 2]
+    cpp = ["-M" if a == "-E" else a for a in cpp]
+    r = subprocess.run(cpp, cwd=workdir, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit("preprocessing %s failed:\n%s" % (source_path, r.stderr))
+    deps = r.stdout.replace("\\\n", " ").split(":", 1)[1].split()
+    files = {}
+    for d in deps:
+        path = os.path.realpath(os.path.join(workdir, d))
+        if path.startswith(build_root + os.sep):
+            # Made by this runner (a mutant's copy, the one-line file of a header unit, which
+            # names the header by its absolute path): hashed with the roots as placeholders.
+            with open(path) as f:
+                digest = hashlib.sha256(
+                    placeholders(f.read(), src_root, build_root).encode()).hexdigest()
+        else:
+            digest = sha256_file(path)
+        files[placeholders(path, src_root, build_root)] = digest
+    files["<preprocessor>"] = hashlib.sha256(
+        placeholders(" ".join(cpp), src_root, build_root).encode()).hexdigest()
+    return files
+
+
+def result_inputs(src_root, build_root, cmd, cpp_args, source_path, workdir, versions):
+    """Everything a run's result depends on (proofs/README.md, "The cache", lists it)."""
+    env = {k: v for k, v in sorted(os.environ.items())
+           if k.startswith(("FRAMAC", "WHY3")) and k not in ("FRAMAC_WP_CACHE",
+                                                             "FRAMAC_WP_CACHEDIR", "WHY3CONFIG")}
+    return {"files": preprocessor_inputs(src_root, build_root, cpp_args, source_path, workdir),
+            "command": [placeholders(c, src_root, build_root) for c in cmd],
+            "tools": versions, "environment": env,
+            "runner": sha256_file(os.path.abspath(__file__))}
+
+
+def inputs_key(inputs):
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+def what_changed(old, new):
+    """The inputs that differ between a record and now, for the log (at most a few)."""
+    changed = []
+    for part in ("command", "tools", "environment", "runner"):
+        if old.get(part) != new.get(part):
+            changed.append(part)
+    of, nf = old.get("files", {}), new.get("files", {})
+    changed += [f for f in sorted(set(of) | set(nf)) if of.get(f) != nf.get(f)]
+    return changed[:5] + (["..."] if len(changed) > 5 else [])
+
+
+def load_result_record(src_root, cache_name, inputs):
+    """A Run rebuilt from the committed record when its key is this run's key, else None."""
+    try:
+        with open(result_record_path(src_root, cache_name)) as f:
+            rec = json.load(f)
+    except FileNotFoundError:
+        log("no recorded result (proofs/cache/results/%s.json): running frama-c" % cache_name)
+        return None
+    key = inputs_key(inputs)
+    if rec.get("key") != key or inputs_key(rec.get("inputs", {})) != key:
+        log("recorded result is for other inputs (changed: %s): running frama-c"
+            % ", ".join(what_changed(rec.get("inputs", {}), inputs)))
+        return None
+    run = Run()
+    res = rec["result"]
+    for g, (ok, prover, secs) in res["goals"].items():
+        run.goals[g], run.prover[g], run.time[g] = ok, prover, secs
+    run.smoke = dict(res["smoke"])
+    run.functions = list(res["functions"])
+    run.cache = ["result recorded %s, key %s" % (rec.get("recorded", "?"), key[:12])]
+    run.log = result_record_path(src_root, cache_name)
+    run.key, run.inputs, run.cache_name, run.how = key, inputs, cache_name, "recorded result"
+    return run
+
+
+def save_result_record(src_root, run):
+    """proofs/cache/results/<name>.json: the run's goals (proved?, prover, prover seconds), smoke
+    tests and functions, with the inputs they were obtained from and their key."""
+    if run.inputs is None:
+        return
+    path = result_record_path(src_root, run.cache_name)
+    rec = {"key": run.key, "recorded": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+           "how": run.how, "inputs": run.inputs,
+           "result": {"goals": {g: [run.goals[g], run.prover.get(g, ""), run.time.get(g, 0.0)]
+                                for g in sorted(run.goals)},
+                      "smoke": {g: run.smoke[g] for g in sorted(run.smoke)},
+                      "functions": run.functions}}
+    try:
+        with open(path) as f:
+            old = json.load(f)
+        if old.get("key") == rec["key"] and old.get("result") == rec["result"]:
+            return  # unchanged: keep the file (and its date) as it is
+    except (FileNotFoundError, ValueError):
+        pass
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(rec, f, indent=1, sort_keys=True)
+        f.write("\n")
+    log("wrote %s" % path)
 
 
 def run_wp(src_root, build_root, unit, source_path, functions, workdir, label, mutant=False,
-           cache_name=None):
+           cache_name=None, mode="wp", versions=None, smoke=True):
     """Runs every pass of wp.flags on one file, through the WP cache of cache_name; returns a
-    Run. A mutant's passes get the [mutant] flags of wp.flags too (unless full_mutants is set)."""
+    Run. A mutant's passes get the [mutant] flags of wp.flags too (unless full_mutants is set).
+    mode: "result" takes the committed result record when the inputs' key matches, "wp" the WP
+    cache, "none" neither (module docstring). smoke=False leaves out the smoke-test pass (a
+    mutant that is not about smoke tests: it is killed by its goals alone)."""
     common, passes, mutant_flags = read_flags(os.path.join(src_root, "proofs", "wp.flags"))
     if not mutant or unit.get("full_mutants"):
         mutant_flags = []
+    if not smoke:
+        passes = [p for p in passes if "-wp-smoke-tests" not in p]
     cpp = compile_flags(src_root, build_root, unit["source"])
     os.makedirs(workdir, exist_ok=True)
     session = os.path.join(workdir, "session")
-    pack = prepare_cache(src_root, session, cache_name or label)
+    cache_name = cache_name or label
     # cleanup: a cached result is used, a missing one is proven and stored, and at exit every
     # entry this run did not use is removed, so the directory is exactly this run's results.
     cache = ["-wp-session", session, "-wp-cache", "cleanup"]
-    cmd = ["frama-c", "-cpp-extra-args=" + " ".join(shlex.quote(f) for f in cpp), source_path]
+    cpp_args = "-cpp-extra-args=" + " ".join(shlex.quote(f) for f in cpp)
+    cmd = ["frama-c", cpp_args, source_path]
     fct = [] if functions == "all" else ["-wp-fct", ",".join(functions)]
     for i, p in enumerate(passes):
         if i:
@@ -284,17 +454,30 @@ def run_wp(src_root, build_root, unit, source_path, functions, workdir, label, m
             cmd += ["-then"] + common + cache + list(unit.get("flags", [])) + \
                 [f for f in p if not f.startswith("-wp-prop")] + \
                 ["-wp-prop=" + ",".join(unit["lemmas"])]
+    start = time.time()
+    inputs = result_inputs(src_root, build_root, cmd, cpp_args, source_path, workdir,
+                           versions or tool_versions())
+    if mode == "result":
+        run = load_result_record(src_root, cache_name, inputs)
+        if run is not None:
+            run.seconds = time.time() - start
+            return run
+    pack = prepare_cache(src_root, session, cache_name, from_scratch=mode == "none")
     env = dict(os.environ, WHY3CONFIG=why3_config(build_root))
     for var in ("FRAMAC_WP_CACHE", "FRAMAC_WP_CACHEDIR"):  # the flags above decide, not these
         env.pop(var, None)
     log_path = os.path.join(workdir, label + ".log")
-    start = time.time()
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(log_path, "w") as out:
         out.write("$ " + " ".join(shlex.quote(c) for c in cmd) + "\n")
         out.flush()
         r = subprocess.run(cmd, cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT)
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     run = Run()
     run.seconds, run.log = time.time() - start, log_path
+    run.cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    run.key, run.inputs = inputs_key(inputs), inputs
+    run.how = "from scratch" if mode == "none" else "WP cache"
     scheduled = None
     with open(log_path) as f:
         for line in f:
@@ -328,11 +511,11 @@ def run_wp(src_root, build_root, unit, source_path, functions, workdir, label, m
     used = read_cache_dir(session)
     run.cache_new = len(set(used) - set(pack))
     run.cache_dropped = len(set(pack) - set(used))
-    run.cache_entries, run.cache_name = used, cache_name or label
-    if run.cache_new or run.cache_dropped:
+    run.cache_entries, run.cache_name = used, cache_name
+    if (run.cache_new or run.cache_dropped) and mode != "none":
         log("cache: %d goals proven again (not in proofs/cache/%s.json), %d cached results unused; "
             "refresh with --save-cache (proofs/README.md, 'The cache')"
-            % (run.cache_new, cache_name or label, run.cache_dropped))
+            % (run.cache_new, cache_name, run.cache_dropped))
     return run
 
 
@@ -401,14 +584,19 @@ def write_summary(build):
             res["unit"], "= unit (wall time)", res["total"], res["proved"], "", res["seconds"],
             "%d/%d passed" % (res["smoke_total"] - len(res["smoke_failed"]), res["smoke_total"]),
             "as oracle" if res["ok"] else "DIFFERS FROM ORACLE"))
+        lines.append("%-12s %-40s %s, CPU %.0f s; %s" % (
+            res["unit"], "= how", res.get("how", "?"), res.get("cpu_seconds", 0),
+            "; ".join(res.get("cache", []))))
         lines.append("")
     for res in results:
         if res.get("kind") == "mutants":
-            lines.append("mutants: %d killed, %d survived or broken, %.0f s"
-                         % (res["killed"], res["failed"], res["seconds"]))
+            lines.append("mutants: %d killed, %d survived or broken, %.0f s (CPU %.0f s)"
+                         % (res["killed"], res["failed"], res["seconds"],
+                            res.get("cpu_seconds", 0)))
             for m in res["mutants"]:
-                lines.append("  %-8s %-32s %s" % ("killed" if m["killed"] else "FAILED",
-                                                   m["name"], m["mutation"]))
+                lines.append("  %-8s %-32s %-10s %-16s %5.0f s  %s" % (
+                    "killed" if m["killed"] else "FAILED", m["name"], m.get("unit", ""),
+                    m.get("how", ""), m.get("seconds", 0), m["mutation"]))
     with open(os.path.join(root, "summary.txt"), "w") as f:
         f.write("\n".join(lines) + "\n")
 
@@ -420,15 +608,17 @@ def cmd_unit(args):
     actual_tools = tool_versions()
     workdir = os.path.join(build, "proofs", args.name)
     log("unit %s: %s (%s)" % (args.name, unit.get("header", unit["source"]), unit["what"]))
+    mode = "wp" if args.cache == "result" and (args.update_oracle or args.save_cache) \
+        else args.cache
     run = run_wp(src, build, unit, unit_file(src, unit, workdir), unit["functions"], workdir,
-                 args.name)
+                 args.name, mode=mode, versions=actual_tools)
     goals = run.goals
     proved = sorted(g for g, ok in goals.items() if ok)
     unknown = sorted(g for g, ok in goals.items() if not ok)
     smoke_failed = sorted(g for g, ok in run.smoke.items() if not ok)
-    log("unit %s: %d/%d proved, smoke tests %d/%d passed, %.0f s (log: %s)"
+    log("unit %s: %d/%d proved, smoke tests %d/%d passed, %s, %.0f s (CPU %.0f s) (log: %s)"
         % (args.name, len(proved), len(goals), len(run.smoke) - len(smoke_failed),
-           len(run.smoke), run.seconds, run.log))
+           len(run.smoke), run.how, run.seconds, run.cpu, run.log))
     result = {"unit": args.name, "source": unit["source"], "total": len(goals),
               "proved": len(proved), "unknown": unknown,
               "smoke": {"total": len(run.smoke), "failed": smoke_failed},
@@ -436,6 +626,7 @@ def cmd_unit(args):
     summary = {"unit": args.name, "source": unit["source"], "total": len(goals),
                "proved": len(proved), "smoke_total": len(run.smoke),
                "smoke_failed": smoke_failed, "seconds": round(run.seconds, 1),
+               "cpu_seconds": round(run.cpu, 1), "how": run.how,
                "cache": run.cache, "functions": function_table(run), "ok": False}
     if args.update_oracle:
         if smoke_failed:
@@ -534,7 +725,9 @@ def cmd_mutants(args):
         if unknown:
             raise SystemExit("no mutant %s in %s" % (" ".join(unknown), mdir))
         paths = [p for p in paths if os.path.splitext(os.path.basename(p))[0] in args.names]
-    passed, failed, rows, start = 0, 0, [], time.time()
+    passed, failed, rows, start, cpu = 0, 0, [], time.time(), 0.0
+    versions = tool_versions()
+    mode = "wp" if args.cache == "result" and args.save_cache else args.cache
     for path in paths:
         meta = read_mutant(path)
         unit = load_unit(src, meta["unit"])
@@ -546,7 +739,8 @@ def cmd_mutants(args):
             r = subprocess.run(["sed", "-f", path, original], stdout=out)
         with open(original) as a, open(copy) as b:
             changed = a.read() != b.read()
-        row = {"name": meta["name"], "mutation": meta["mutation"], "killed": False}
+        row = {"name": meta["name"], "unit": meta["unit"], "mutation": meta["mutation"],
+               "killed": False}
         rows.append(row)
         if r.returncode != 0 or not changed:
             log("FAIL %s: the sed script no longer changes %s (update the mutant)"
@@ -559,8 +753,12 @@ def cmd_mutants(args):
         # "../../spec/acsl/..." are found through the library's -I<source>/lib/src.
         target = unit_file(src, unit, workdir, header=copy) if "header" in unit else copy
         run = run_wp(src, build, unit, target, meta["functions"], workdir, meta["name"],
-                     mutant=True, cache_name="mutant-" + meta["name"])
+                     mutant=True, cache_name="mutant-" + meta["name"], mode=mode,
+                     versions=versions, smoke=meta["smoke"])
         goals, seconds, log_path = run.goals, run.seconds, run.log
+        cpu += run.cpu
+        row.update({"seconds": round(seconds, 1), "cpu_seconds": round(run.cpu, 1),
+                    "how": run.how})
         unproved = sorted(g for g, ok in goals.items() if not ok)
         if meta["smoke"]:
             unproved = sorted(g for g, ok in run.smoke.items() if not ok)
@@ -568,9 +766,10 @@ def cmd_mutants(args):
         else:
             missing = [g for g in meta["expect"] if goals.get(g, True)]
         if unproved and not missing:
-            log("killed   %-28s %s: %s %s (%.0f s)"
+            log("killed   %-28s %s: %s %s (%s, %.0f s, CPU %.0f s)"
                 % (meta["name"], meta["mutation"], ", ".join(unproved),
-                   "failed as smoke tests" if meta["smoke"] else "unproved", seconds))
+                   "failed as smoke tests" if meta["smoke"] else "unproved", run.how, seconds,
+                   run.cpu))
             row["killed"] = True
             passed += 1
             if args.save_cache:
@@ -582,7 +781,8 @@ def cmd_mutants(args):
             failed += 1
     os.makedirs(os.path.join(build, "proofs", "mutants"), exist_ok=True)
     write_result(build, "mutants", {"kind": "mutants", "killed": passed, "failed": failed,
-                                    "seconds": round(time.time() - start, 1), "mutants": rows})
+                                    "seconds": round(time.time() - start, 1),
+                                    "cpu_seconds": round(cpu, 1), "mutants": rows})
     log("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
@@ -598,7 +798,13 @@ def main():
                    help="write proofs/oracle/NAME.json (and the cache) from this run instead "
                         "of checking it")
     u.add_argument("--save-cache", action="store_true",
-                   help="write this run's prover results to proofs/cache/NAME.json")
+                   help="write this run's prover results to proofs/cache/NAME.json and its "
+                        "result to proofs/cache/results/NAME.json")
+    cache_help = ("what to reuse: 'result' (default: the committed result when its inputs are "
+                  "unchanged, else as 'wp'), 'wp' (run frama-c through the committed WP cache), "
+                  "'none' (from scratch); default from $QMAR_PROOFS_CACHE")
+    default_cache = os.environ.get("QMAR_PROOFS_CACHE") or "result"
+    u.add_argument("--cache", choices=CACHE_MODES, default=default_cache, help=cache_help)
     m = sub.add_parser("mutants")
     m.add_argument("names", nargs="*")
     m.add_argument("--full-timeouts", action="store_true",
@@ -607,6 +813,12 @@ def main():
                         "by a timeout alone)")
     m.add_argument("--save-cache", action="store_true",
                    help="write each mutant's prover results to proofs/cache/mutant-NAME.json")
+    m.add_argument("--cache", choices=CACHE_MODES, default=default_cache, help=cache_help)
+    if os.environ.get("QMAR_PROOFS_CACHE", "result") not in CACHE_MODES:
+        log("QMAR_PROOFS_CACHE=%s: must be one of %s" % (os.environ["QMAR_PROOFS_CACHE"],
+                                                         ", ".join(CACHE_MODES)))
+        log("0 passed, 1 failed")
+        return 1
     args = ap.parse_args()
     args.source_root = os.path.abspath(args.source_root)
     args.build_root = os.path.abspath(args.build_root)

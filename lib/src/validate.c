@@ -718,8 +718,7 @@ static qmar__verdict check_matrix_shapes(const qmar__call *c)
     uint64_t nd = x1->view_ndim;
     if (nd != 2 && nd != 3)
         return invalid(QMAR__S1_X1_NDIM, QMAR__X1, (int64_t)nd, 0, 0);
-    if (x2->view_ndim != 2)
-        return invalid(QMAR__S1_X2_NDIM, QMAR__X2, (int64_t)x2->view_ndim, 0, 0);
+    /* S1's x2 clause (2 dims) needs no check: L3 has required it already (rules_L). */
     //@ assert rule_S1(c);
     int64_t k = x1->view_dims[nd - 1];
     //@ ghost lemma_prefix_bound((const int64_t *)&x1->view_dims, nd);
