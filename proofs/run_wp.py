@@ -158,7 +158,8 @@ def compile_flags(src_root, build_root, source):
         path = os.path.realpath(os.path.join(entry["directory"], entry["file"]))
         args = entry.get("arguments") or shlex.split(entry["command"])
         out = args[args.index("-o") + 1] if "-o" in args else ""
-        if path != want or "libqmar" not in out:
+        # the library's objects, or the model's (spec/model, the tests' oracle: unit accept)
+        if path != want or not re.search(r"(^|/)libqmar(_model)?\.(a|so)[^/]*\.p/", out):
             continue
         flags, i = [], 0
         while i < len(args):
@@ -171,8 +172,8 @@ def compile_flags(src_root, build_root, source):
                 flags.append(a)
             i += 1
         return flags
-    raise SystemExit("%s is not compiled into libqmar according to %s: the proofs only prove code "
-                     "that is linked into the library" % (source, db_path))
+    raise SystemExit("%s is not compiled into libqmar or qmar_model according to %s: the proofs "
+                     "only prove code that is linked into them" % (source, db_path))
 
 
 # ---- running WP ----------------------------------------------------------------------------------
@@ -433,6 +434,8 @@ def run_wp(src_root, build_root, unit, source_path, functions, workdir, label, m
     if not smoke:
         passes = [p for p in passes if "-wp-smoke-tests" not in p]
     cpp = compile_flags(src_root, build_root, unit["source"])
+    if mutant:  # the copy lives in the build dir: its #include "sibling.h" needs the original's dir
+        cpp.append("-I" + os.path.dirname(os.path.join(src_root, unit["source"])))
     os.makedirs(workdir, exist_ok=True)
     session = os.path.join(workdir, "session")
     cache_name = cache_name or label
