@@ -434,6 +434,10 @@ def run_wp(src_root, build_root, unit, source_path, functions, workdir, label, m
     if not smoke:
         passes = [p for p in passes if "-wp-smoke-tests" not in p]
     cpp = compile_flags(src_root, build_root, unit["source"])
+    # a unit's own preprocessor flags belong to every preprocessing, the result key's too
+    for f in unit.get("flags", []):
+        if f.startswith("-cpp-extra-args="):
+            cpp += shlex.split(f.split("=", 1)[1])
     if mutant:  # the copy lives in the build dir: its #include "sibling.h" needs the original's dir
         cpp.append("-I" + os.path.dirname(os.path.join(src_root, unit["source"])))
     os.makedirs(workdir, exist_ok=True)

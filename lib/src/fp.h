@@ -67,6 +67,13 @@ static inline uint32_t qmar__f16_bits_to_f32(uint16_t h)
         man *= 2u;
         e--;
     }
+    /* The fields of the result, one step each (the ensures then only matches them up). */
+    //@ assert pow2(126 - e) == pow2(113 - e) * 8192;
+    //@ assert man * 8192 == (h % 1024) * pow2(126 - e);
+    /*@ assert \let mag = e * 8388608 + (man - 1024) * 8192;
+            f32_sign(sign + mag) == h / 32768 && f32_mag(sign + mag) == mag; */
+    /*@ assert subnormal_fields: \let mag = e * 8388608 + (man - 1024) * 8192;
+            f32_exp(mag) == e && f32_frac(mag) == (man - 1024) * 8192; */
     return sign + e * 8388608u + (man - 1024u) * 8192u;
 }
 
@@ -77,6 +84,21 @@ static inline uint32_t qmar__f16_bits_to_f32(uint16_t h)
 */
 static inline uint32_t qmar__round_shift(uint32_t v, int shift)
 {
+    /* WP's theory of << knows 1 << 0 == 1, x << 1 == 2x and (x << a) << b == x << (a + b), not
+     * 1 << s == 2^s (an axiom saying so contradicted it, proofs/README.md): this ghost loop (no
+     * code) climbs from 1 << 0 to 1 << shift one step of those facts at a time. */
+    /*@ ghost
+        int i = 0;
+        /@ loop invariant 0 <= i <= shift && (1 << i) == pow2(i);
+           loop assigns i;
+           loop variant shift - i; @/
+        while (i < shift) {
+            /@ assert (1 << (i + 1)) == ((1 << i) << 1) == 2 * (1 << i); @/
+            /@ assert pow2(i + 1) == 2 * pow2(i); @/
+            i++;
+        }
+    */
+    //@ assert (1 << shift) == pow2(shift);
     uint32_t p = 1u << shift, q = v / p, rem = v % p, half = p / 2u;
     return q + (rem > half || (rem == half && q % 2u == 1u));
 }
@@ -89,21 +111,44 @@ static inline uint32_t qmar__round_shift(uint32_t v, int shift)
 static inline uint16_t qmar__f32_bits_to_f16(uint32_t x)
 {
     uint32_t sign = x / 0x80000000u * 0x8000u, ax = x % 0x80000000u;
+    //@ assert sign == f32_sign(x) * 32768 && ax == f32_mag(x);
     if (ax > 0x7F800000u) /* NaN: quiet, the top 9 payload bits kept */
         return (uint16_t)(sign + 0x7E00u + ax / 8192u % 512u);
+    /* Each path below first states the case of rne_f16_mag it is in, then its value. */
     if (ax >= 0x477FF000u) { /* >= 65520: rounds past 65504 */
         //@ assert f32_exp(ax) >= 142 && (f32_exp(ax) == 142 ==> f32_sig(ax) >= 0xFFF000);
+        //@ assert rne_shift(f32_sig(ax), 13) >= 1024;
+        //@ assert f32_exp(ax) == 142 ==> rne_shift(f32_sig(ax), 13) == 2048;
+        //@ assert overflow: rne_f16_mag(ax) == 0x7C00;
         return (uint16_t)(sign + 0x7C00u);
     }
     if (ax >= 0x38800000u) { /* fp16 normal range: rebias 127 -> 15, round 13 bits away */
+        /* k * 2^23 + S rounded at bit 13 is k * 2^10 plus S rounded: k * 2^10 is even, so the
+         * tie rule sees the same parity. */
+        //@ assert 113 <= f32_exp(ax) <= 142 && (f32_exp(ax) == 142 ==> f32_sig(ax) < 0xFFF000);
         //@ assert ax - 112 * 8388608 == (f32_exp(ax) - 113) * 1024 * 8192 + f32_sig(ax);
+        /*@ assert (ax - 112 * 8388608) / 8192 == (f32_exp(ax) - 113) * 1024 + f32_sig(ax) / 8192
+                   && (ax - 112 * 8388608) % 8192 == f32_sig(ax) % 8192; */
+        /*@ assert rne_shift(ax - 112 * 8388608, 13) ==
+                   (f32_exp(ax) - 113) * 1024 + rne_shift(f32_sig(ax), 13); */
+        /*@ assert rne_shift(f32_sig(ax), 13) <= 2048 &&
+                   (f32_exp(ax) == 142 ==> rne_shift(f32_sig(ax), 13) <= 2047); */
+        //@ assert normal: rne_f16_mag(ax) == rne_shift(ax - 112 * 8388608, 13);
         return (uint16_t)(sign + qmar__round_shift(ax - 112u * 8388608u, 13));
     }
-    if (ax < 0x33000000u) /* <= 2^-25 (a tie at 2^-25 goes to even, i.e. 0) */
+    if (ax < 0x33000000u) { /* <= 2^-25 (a tie at 2^-25 goes to even, i.e. 0) */
+        //@ assert tiny: f32_exp(ax) <= 101 && rne_f16_mag(ax) == 0;
         return (uint16_t)sign;
+    }
     /* subnormal result: value = m * 2^(e-150), in units of 2^-24 that is m / 2^(126 - e) */
     uint32_t e = ax / 8388608u, m = ax % 8388608u + 8388608u;
     //@ assert e == f32_exp(ax) && m == f32_sig(ax) && 102 <= e <= 112;
+    /* m < 2^24 and 2^(126 - e) >= 2^14: at most 1023 quanta before rounding, 1024 after. */
+    //@ assert 16384 <= pow2(126 - e) <= 16777216;
+    //@ assert m < 1024 * pow2(126 - e);
+    //@ assert m / pow2(126 - e) <= 1023;
+    //@ assert rne_shift(m, 126 - e) <= 1024;
+    //@ assert subnormal: rne_f16_mag(ax) == rne_shift(m, 126 - e);
     return (uint16_t)(sign + qmar__round_shift(m, (int)(126u - e)));
 }
 
@@ -130,12 +175,23 @@ static inline int8_t qmar__rint_sat8_bits(uint32_t x)
     if (ax > 0x7F800000u) /* NaN */
         return 0;
     int negative = x >= 0x80000000u;
-    if (ax >= 0x43000000u) /* |v| >= 128, inf included */
+    //@ assert ax == f32_mag(x) && negative == f32_sign(x);
+    if (ax >= 0x43000000u) { /* |v| >= 128, inf included */
+        //@ assert f32_exp(ax) >= 134 && rint_mag(ax) == 128;
         return negative ? -128 : 127;
-    if (ax < 0x3F000000u) /* |v| < 0.5 */
+    }
+    if (ax < 0x3F000000u) { /* |v| < 0.5 */
+        //@ assert f32_exp(ax) <= 125 && rint_mag(ax) == 0;
         return 0;
+    }
     /* |v| = m * 2^(e-150) with 126 <= e <= 133: the nearest integer is m rounded 150 - e bits */
     uint32_t e = ax / 8388608u, m = ax % 8388608u + 8388608u;
+    //@ assert e == f32_exp(ax) && m == f32_sig(ax) && 126 <= e <= 133;
+    /* m < 2^24 and 2^(150 - e) >= 2^17: at most 127 units before rounding, 128 after. */
+    //@ assert 131072 <= pow2(150 - e) <= 16777216;
+    //@ assert m < 128 * pow2(150 - e);
+    //@ assert m / pow2(150 - e) <= 127;
+    //@ assert rne_shift(m, 150 - e) <= 128 && rint_mag(ax) == rne_shift(m, 150 - e);
     int32_t u = (int32_t)qmar__round_shift(m, (int)(150u - e)); /* 0 .. 128 */
     if (negative)
         return (int8_t)-u;
