@@ -9,6 +9,7 @@
 
 #include "avx512_decode.h"
 #include "epilogue_simd.h"
+#include "avx512_row_sum.h"
 #include "cpu.h"
 #include "kernel.h"
 #include "validate.h"
@@ -39,24 +40,6 @@ static uint64_t corr_bytes(int64_t rows)
 static uint64_t a_bytes(int64_t rows, int64_t k)
 {
     return corr_bytes(rows) + (uint64_t)align_up(rows, MR) * (uint64_t)align_up(k, 4);
-}
-
-/* Sum of k signed bytes: sums of (x ^ 0x80) = x + 128 as unsigned, minus 128 k. */
-static int32_t row_sum(const int8_t *x, int64_t k)
-{
-    __m512i acc = _mm512_setzero_si512(), flip = _mm512_set1_epi8((char)0x80);
-    int64_t t = 0;
-    for (; t + 64 <= k; t += 64)
-        acc = _mm512_add_epi64(acc, _mm512_sad_epu8(_mm512_xor_si512(_mm512_loadu_si512(x + t),
-                                                                      flip),
-                                                     _mm512_setzero_si512()));
-    if (t < k) { /* the lanes beyond k load as 0 and stay 0 */
-        __mmask64 m = _cvtu64_mask64(~0ULL >> (64 - (k - t)));
-        __m512i v = _mm512_maskz_mov_epi8(m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, x + t),
-                                                               flip));
-        acc = _mm512_add_epi64(acc, _mm512_sad_epu8(v, _mm512_setzero_si512()));
-    }
-    return (int32_t)(_mm512_reduce_add_epi64(acc) - 128 * k);
 }
 
 static void pack_a(const int8_t *a, int64_t lda, int64_t rows, int64_t k, void *dst)
