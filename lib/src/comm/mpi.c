@@ -104,6 +104,20 @@ static qmar_status reduce_round(qmar_comm *c, const char *src, char *dst, int64_
     return QMAR_SUCCESS;
 }
 
+qmar_status qmar__mpi_in_rounds(qmar_comm *c, qmar__mpi_round_fn round, int64_t per_round,
+                                const char *src, char *dst, int64_t m, int64_t row_bytes,
+                                qmar__chunk_reduce reduce, const void *ctx)
+{
+    for (int64_t r0 = 0; r0 < m; r0 += per_round) {
+        int64_t rows = m - r0 < per_round ? m - r0 : per_round;
+        qmar_status st =
+            round(c, src + r0 * row_bytes, dst + r0 * row_bytes, rows, row_bytes, reduce, ctx);
+        if (st != QMAR_SUCCESS)
+            return st;
+    }
+    return QMAR_SUCCESS;
+}
+
 /* Splits m rows into rounds of about ROUND_BYTES and runs reduce_round on each. */
 qmar_status qmar__mpi_reduce_rows(qmar_comm *c, const char *src, char *dst, int64_t m,
                                   int64_t row_bytes, qmar__chunk_reduce reduce, const void *ctx)
@@ -116,14 +130,7 @@ qmar_status qmar__mpi_reduce_rows(qmar_comm *c, const char *src, char *dst, int6
         per_round = c->size;
     if (per_round * row_bytes > INT_MAX / 2)
         per_round = (INT_MAX / 2) / row_bytes;
-    for (int64_t r0 = 0; r0 < m; r0 += per_round) {
-        int64_t rows = m - r0 < per_round ? m - r0 : per_round;
-        qmar_status st = reduce_round(c, src + r0 * row_bytes, dst + r0 * row_bytes, rows,
-                                      row_bytes, reduce, ctx);
-        if (st != QMAR_SUCCESS)
-            return st;
-    }
-    return QMAR_SUCCESS;
+    return qmar__mpi_in_rounds(c, reduce_round, per_round, src, dst, m, row_bytes, reduce, ctx);
 }
 
 static qmar_status mpi_allreduce_y(qmar_comm *c, const uint16_t *e, uint16_t *out, int64_t m,

@@ -96,14 +96,7 @@ static qmar_status reduce_rows(qmar_comm *c, const char *src, char *dst, int64_t
     int64_t per_round = row_bytes > 0 ? (int64_t)QMAR__SHM_HALF / row_bytes : m;
     if (per_round < 1)
         return qmar__mpi_reduce_rows(c, src, dst, m, row_bytes, reduce, ctx);
-    for (int64_t r0 = 0; r0 < m; r0 += per_round) {
-        int64_t rows = m - r0 < per_round ? m - r0 : per_round;
-        qmar_status st = reduce_round(c, src + r0 * row_bytes, dst + r0 * row_bytes, rows,
-                                      row_bytes, reduce, ctx);
-        if (st != QMAR_SUCCESS)
-            return st;
-    }
-    return QMAR_SUCCESS;
+    return qmar__mpi_in_rounds(c, reduce_round, per_round, src, dst, m, row_bytes, reduce, ctx);
 }
 
 static qmar_status shm_allreduce_y(qmar_comm *c, const uint16_t *e, uint16_t *out, int64_t m,

@@ -74,6 +74,16 @@ void qmar__mpi_notify(MPI_Comm ctl, int32_t rank, int32_t size, int64_t timeout_
 /* Whether a peer's revoke notice has arrived; if so the endpoint is broken and *st says why. */
 int qmar__mpi_revoked(qmar_comm *c, qmar_status *st);
 
+/* One round of an all-reduce over `rows` rows (a transport's reduce-scatter + all-gather). */
+typedef qmar_status (*qmar__mpi_round_fn)(qmar_comm *c, const char *src, char *dst, int64_t rows,
+                                          int64_t row_bytes, qmar__chunk_reduce reduce,
+                                          const void *ctx);
+
+/* Runs `round` on m rows, per_round (>= 1) at a time; both transports bound a round's bytes. */
+qmar_status qmar__mpi_in_rounds(qmar_comm *c, qmar__mpi_round_fn round, int64_t per_round,
+                                const char *src, char *dst, int64_t m, int64_t row_bytes,
+                                qmar__chunk_reduce reduce, const void *ctx);
+
 /* numerics.md §4/§5 all-reduce over rows by point-to-point exchanges (mpi.c): the shared path
  * falls back to it for rows longer than its buffers. */
 qmar_status qmar__mpi_reduce_rows(qmar_comm *c, const char *src, char *dst, int64_t m,

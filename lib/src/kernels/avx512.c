@@ -9,7 +9,7 @@
 
 #include "avx512_decode.h"
 #include "epilogue_simd.h"
-#include "avx512_row_sum.h"
+#include "avx512_common.h"
 #include "cpu.h"
 #include "kernel.h"
 #include "validate.h"
@@ -85,12 +85,7 @@ static inline __attribute__((always_inline)) void ukernel(const int R, const int
                                                           const int32_t *init)
 {
     __m512i acc[MR][4];
-#pragma GCC unroll 6
-    for (int r = 0; r < R; r++)
-#pragma GCC unroll 4
-        for (int q = 0; q < 4; q++)
-            acc[r][q] = first ? _mm512_set1_epi32(init[r])
-                              : _mm512_load_si512(c + r * ldc + 16 * q);
+    acc_start(acc, R, first, init, c, ldc);
     for (int64_t g = 0; g < groups; g++) {
         __m512i b0 = _mm512_load_si512(b + 256 * g), b1 = _mm512_load_si512(b + 256 * g + 64);
         __m512i b2 = _mm512_load_si512(b + 256 * g + 128);
@@ -104,11 +99,7 @@ static inline __attribute__((always_inline)) void ukernel(const int R, const int
             acc[r][3] = _mm512_dpbusd_epi32(acc[r][3], b3, av);
         }
     }
-#pragma GCC unroll 6
-    for (int r = 0; r < R; r++)
-#pragma GCC unroll 4
-        for (int q = 0; q < 4; q++)
-            _mm512_store_si512(c + r * ldc + 16 * q, acc[r][q]);
+    acc_store(acc, R, c, ldc);
 }
 
 typedef void ukernel_fn(const uint8_t *, const uint8_t *, int64_t, int32_t *, int64_t,
@@ -397,12 +388,7 @@ static inline __attribute__((always_inline)) void direct_slice(
     int64_t groups, int first, const int32_t *corr, int32_t *c, int64_t ldc)
 {
     __m512i acc[MR][4];
-#pragma GCC unroll 6
-    for (int r = 0; r < R; r++)
-#pragma GCC unroll 4
-        for (int q = 0; q < 4; q++)
-            acc[r][q] = first ? _mm512_set1_epi32(corr[r])
-                              : _mm512_load_si512(c + r * ldc + 16 * q);
+    acc_start(acc, R, first, corr, c, ldc);
     int64_t full = (k - t0) / 4 < groups ? (k - t0) / 4 : groups;
     for (int64_t g = 0; g < groups; g++) {
         __m512i b0 = _mm512_load_si512(bs + 256 * g), b1 = _mm512_load_si512(bs + 256 * g + 64);
@@ -425,11 +411,7 @@ static inline __attribute__((always_inline)) void direct_slice(
             acc[r][3] = _mm512_dpbusd_epi32(acc[r][3], b3, av);
         }
     }
-#pragma GCC unroll 6
-    for (int r = 0; r < R; r++)
-#pragma GCC unroll 4
-        for (int q = 0; q < 4; q++)
-            _mm512_store_si512(c + r * ldc + 16 * q, acc[r][q]);
+    acc_store(acc, R, c, ldc);
 }
 
 #define DIRECT_SLICE(R)                                                                            \

@@ -28,7 +28,7 @@
 #include <immintrin.h>
 #include <string.h>
 
-#include "avx512_row_sum.h"
+#include "avx512_common.h"
 #include "cpu.h"
 #include "validate.h"
 
@@ -179,12 +179,7 @@ static inline __attribute__((always_inline)) void nd_chunk(const int R, const in
                                                            int64_t ldc)
 {
     __m512i acc[ND_ROWS][4];
-#pragma GCC unroll 4
-    for (int r = 0; r < R; r++)
-#pragma GCC unroll 4
-        for (int q = 0; q < 4; q++)
-            acc[r][q] = first ? _mm512_set1_epi32(corr[r])
-                              : _mm512_load_si512(c + r * ldc + 16 * q);
+    acc_start(acc, R, first, corr, c, ldc);
     int64_t tfull = t0 + (t1 - t0) / 4 * 4, t = t0;
     if (w >= 64) {
         for (; t < tfull; t += 4, p += 4 * n) {
@@ -215,11 +210,7 @@ static inline __attribute__((always_inline)) void nd_chunk(const int R, const in
                 acc[r][q] = _mm512_dpbusd_epi32(acc[r][q], bv[q], av);
         }
     }
-#pragma GCC unroll 4
-    for (int r = 0; r < R; r++)
-#pragma GCC unroll 4
-        for (int q = 0; q < 4; q++)
-            _mm512_store_si512(c + r * ldc + 16 * q, acc[r][q]);
+    acc_store(acc, R, c, ldc);
 }
 
 #define ND_CHUNK(R)                                                                                \
