@@ -168,67 +168,107 @@ static inline __m512i nd_line(const int8_t *p, int64_t w)
     return _mm512_maskz_loadu_epi8(_cvtu64_mask64(~0ULL >> (64 - w)), p);
 }
 
-/* R rows of x1 times rows [t0, t1) of x2 (p: row t0 at the chunk's first column, rows n bytes
- * apart) at one chunk of 64 columns, `w` real: c (permuted order) starts from the rows'
- * corrections (first) or its own value. */
-static inline __attribute__((always_inline)) void nd_chunk(const int R, const int8_t *a,
-                                                           int64_t lda, const int8_t *p,
-                                                           int64_t n, int64_t t0, int64_t t1,
-                                                           int64_t k, int64_t w, int first,
-                                                           const int32_t *corr, int32_t *c,
-                                                           int64_t ldc)
+/* Where the next band's lines are asked for into L2, in memory order (along its rows of the
+ * sweep's columns, then down): `at`, up to the end of its row `row_end` (the sweep's last column),
+ * `rows` rows still to come; `span` the sweep's columns, `n` x2's row length. Kept in registers
+ * by the band's loop. */
+typedef struct nd_ahead {
+    uintptr_t at, row_end;
+    int64_t rows, span, n;
+} nd_ahead;
+
+/* The next 4 lines of the next band: one call per group of the sweep, whose groups are as many
+ * as the band's runs of 4 lines (the band's rows are a multiple of 4 but for the last, which has
+ * no next). A run may reach up to 3 lines past a row's last column (bytes of the next row when
+ * the sweep spans all of n); the next row's run starts at its first column. Addresses as
+ * integers: they may lie past x2's end (a prefetch never faults). */
+static inline __attribute__((always_inline)) void nd_ask(nd_ahead *f)
 {
-    __m512i acc[ND_ROWS][4];
-    acc_start(acc, R, first, corr, c, ldc);
-    int64_t tfull = t0 + (t1 - t0) / 4 * 4, t = t0;
-    if (w >= 64) {
-        for (; t < tfull; t += 4, p += 4 * n) {
-            __m512i bv[4];
-            nd_group(_mm512_loadu_si512(p), _mm512_loadu_si512(p + n),
-                     _mm512_loadu_si512(p + 2 * n), _mm512_loadu_si512(p + 3 * n), bv);
-#pragma GCC unroll 4
-            for (int r = 0; r < R; r++) {
-                int32_t wd;
-                memcpy(&wd, a + r * lda + t, 4);
-                __m512i av = _mm512_set1_epi32(wd);
-#pragma GCC unroll 4
-                for (int q = 0; q < 4; q++)
-                    acc[r][q] = _mm512_dpbusd_epi32(acc[r][q], bv[q], av);
-            }
-        }
+    if (f->rows <= 0)
+        return;
+    _mm_prefetch((const char *)f->at, _MM_HINT_T1);
+    _mm_prefetch((const char *)(f->at + 64), _MM_HINT_T1);
+    _mm_prefetch((const char *)(f->at + 128), _MM_HINT_T1);
+    _mm_prefetch((const char *)(f->at + 192), _MM_HINT_T1);
+    f->at += 256;
+    if (f->at >= f->row_end) {
+        f->row_end += (uintptr_t)f->n;
+        f->at = f->row_end - (uintptr_t)f->span;
+        f->rows--;
     }
-    for (; t < t1; t += 4, p += 4 * n) { /* the last columns, or the last rows (past k: 0) */
-        __m512i z = _mm512_setzero_si512(), bv[4];
-        nd_group(nd_line(p, w), t + 1 < k ? nd_line(p + n, w) : z,
-                 t + 2 < k ? nd_line(p + 2 * n, w) : z, t + 3 < k ? nd_line(p + 3 * n, w) : z,
-                 bv);
-#pragma GCC unroll 4
-        for (int r = 0; r < R; r++) {
-            __m512i av = _mm512_set1_epi32(x1_word(a + r * lda, t, k));
-#pragma GCC unroll 4
-            for (int q = 0; q < 4; q++)
-                acc[r][q] = _mm512_dpbusd_epi32(acc[r][q], bv[q], av);
-        }
-    }
-    acc_store(acc, R, c, ldc);
 }
 
-#define ND_CHUNK(R)                                                                                \
-    __attribute__((noinline)) static void nd_chunk##R(                                            \
-        const int8_t *a, int64_t lda, const int8_t *p, int64_t n, int64_t t0, int64_t t1,          \
-        int64_t k, int64_t w, int first, const int32_t *corr, int32_t *c, int64_t ldc)             \
-    {                                                                                              \
-        nd_chunk(R, a, lda, p, n, t0, t1, k, w, first, corr, c, ldc);                              \
+/* R rows of x1 times one band, rows [t0, t1) of x2, swept across the columns [j0, j1) 64 at a
+ * time (p: x2's row t0 at column j0, rows n bytes apart), the accumulators of each 64 columns in
+ * registers while the band's rows go by: c (permuted order) starts from the rows' corrections
+ * (first) or its own value. One call per band, so that each 64 columns cost only their
+ * accumulators' load and store: per 64 columns the band's groups are few (4 for 16 rows), and
+ * a call and prefetch loop per 64 columns cost as much as their arithmetic (Zen 4, x2 in L2:
+ * 20-24 GB/s at m = 4, for 55 with long bands). */
+static inline __attribute__((always_inline)) void
+nd_band(const int R, const int8_t *a, int64_t lda, const int8_t *p, int64_t n, int64_t t0,
+        int64_t t1, int64_t k, int64_t j0, int64_t j1, int first, const int32_t *corr,
+        int32_t *c, int64_t ldc, const nd_ahead *next)
+{
+    nd_ahead ahead = *next;
+    int64_t tfull = t0 + (t1 - t0) / 4 * 4;
+    for (int64_t s = j0; s < j1; s += 64, p += 64) {
+        int64_t w = j1 - s, t = t0;
+        const int8_t *q = p;
+        int32_t *cs = c + (s - j0);
+        __m512i acc[ND_ROWS][4];
+        acc_start(acc, R, first, corr, cs, ldc);
+        if (w >= 64) {
+            for (; t < tfull; t += 4, q += 4 * n) {
+                __m512i bv[4];
+                nd_ask(&ahead);
+                nd_group(_mm512_loadu_si512(q), _mm512_loadu_si512(q + n),
+                         _mm512_loadu_si512(q + 2 * n), _mm512_loadu_si512(q + 3 * n), bv);
+#pragma GCC unroll 4
+                for (int r = 0; r < R; r++) {
+                    int32_t wd;
+                    memcpy(&wd, a + r * lda + t, 4);
+                    __m512i av = _mm512_set1_epi32(wd);
+#pragma GCC unroll 4
+                    for (int e = 0; e < 4; e++)
+                        acc[r][e] = _mm512_dpbusd_epi32(acc[r][e], bv[e], av);
+                }
+            }
+        }
+        for (; t < t1; t += 4, q += 4 * n) { /* the last columns, or the last rows (past k: 0) */
+            __m512i z = _mm512_setzero_si512(), bv[4];
+            nd_group(nd_line(q, w), t + 1 < k ? nd_line(q + n, w) : z,
+                     t + 2 < k ? nd_line(q + 2 * n, w) : z, t + 3 < k ? nd_line(q + 3 * n, w) : z,
+                     bv);
+#pragma GCC unroll 4
+            for (int r = 0; r < R; r++) {
+                __m512i av = _mm512_set1_epi32(x1_word(a + r * lda, t, k));
+#pragma GCC unroll 4
+                for (int e = 0; e < 4; e++)
+                    acc[r][e] = _mm512_dpbusd_epi32(acc[r][e], bv[e], av);
+            }
+        }
+        acc_store(acc, R, cs, ldc);
     }
-ND_CHUNK(1)
-ND_CHUNK(2)
-ND_CHUNK(3)
-ND_CHUNK(4)
+}
 
-typedef void nd_chunk_fn(const int8_t *, int64_t, const int8_t *, int64_t, int64_t, int64_t,
-                         int64_t, int64_t, int, const int32_t *, int32_t *, int64_t);
-static nd_chunk_fn *const nd_chunks[ND_ROWS + 1] = {NULL, nd_chunk1, nd_chunk2, nd_chunk3,
-                                                        nd_chunk4};
+#define ND_BAND(R)                                                                                 \
+    __attribute__((noinline)) static void nd_band##R(                                             \
+        const int8_t *a, int64_t lda, const int8_t *p, int64_t n, int64_t t0, int64_t t1,          \
+        int64_t k, int64_t j0, int64_t j1, int first, const int32_t *corr, int32_t *c,             \
+        int64_t ldc, const nd_ahead *next)                                                         \
+    {                                                                                              \
+        nd_band(R, a, lda, p, n, t0, t1, k, j0, j1, first, corr, c, ldc, next);                    \
+    }
+ND_BAND(1)
+ND_BAND(2)
+ND_BAND(3)
+ND_BAND(4)
+
+typedef void nd_band_fn(const int8_t *, int64_t, const int8_t *, int64_t, int64_t, int64_t,
+                        int64_t, int64_t, int64_t, int, const int32_t *, int32_t *, int64_t,
+                        const nd_ahead *);
+static nd_band_fn *const nd_bands[ND_ROWS + 1] = {NULL, nd_band1, nd_band2, nd_band3, nd_band4};
 
 /* 64 columns of one row of c from the order 16 L + 4 q + i (vector q, lane L) to column order:
  * a 4 x 4 transpose of 128-bit lanes. */
@@ -275,17 +315,10 @@ static void nd_decode(const int8_t *a, int64_t lda, int64_t rows, const qmar__b_
     for (int64_t t0 = 0; t0 < k || t0 == 0; t0 += band) {
         int64_t t1 = t0 + band < k ? t0 + band : k;
         int64_t nt1 = t1 + band < k ? t1 + band : k;
-        int64_t pr = t1, pc = j0; /* the next line of the next band to prefetch */
-        for (int64_t s = j0; s < j1; s += 64) {
-            for (int64_t l = 0; l < band && pr < nt1; l++) {
-                _mm_prefetch((const char *)b->x2 + pr * n + pc, _MM_HINT_T1);
-                pc += 64;
-                if (pc >= j1)
-                    pc = j0, pr++;
-            }
-            nd_chunks[rows](a, lda, b->x2 + t0 * n + s, n, t0, t1, k, j1 - s, t0 == 0, corr,
-                            c + (s - j0), ldc);
-        }
+        uintptr_t next_row = (uintptr_t)b->x2 + (uintptr_t)(t1 * n + j0);
+        nd_ahead ahead = {next_row, next_row + (uintptr_t)(j1 - j0), nt1 - t1, j1 - j0, n};
+        nd_bands[rows](a, lda, b->x2 + t0 * n + j0, n, t0, t1, k, j0, j1, t0 == 0, corr, c, ldc,
+                       &ahead);
     }
     for (int64_t r = 0; r < rows; r++)
         for (int64_t s = j0; s < j1; s += 64)
