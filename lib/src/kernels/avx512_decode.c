@@ -301,12 +301,21 @@ static int64_t nd_band_rows(int64_t width, int64_t c_bytes)
 }
 
 /* Bands of rows swept across all the columns [j0, j1), 64 at a time; the next band's lines are
- * prefetched into L2 as this band is swept (`band` lines per chunk, in memory order: the band's
- * rows are adjacent, so the prefetches walk one region of band * n bytes from end to end).
- * Narrower sweeps (c in L1, rows read in pieces of 1-4 KiB) read x2 slower, and so does a
- * prefetch of each row a fixed distance ahead (Zen 4, k = n = 16384). What keeps 4 rows below
- * NZ's rate is c's round trip, 8 * rows / band bytes per byte of x2: measured without c's stores
- * (wrong sums, timing only) m = 4 went from 17-18 to 23-25 GB/s, without its loads unchanged. */
+ * prefetched into L2 as this band is swept (4 lines per group, in memory order: along the
+ * band's rows of [j0, j1), which for j0 = 0, j1 = n is one region of band * n bytes read end to
+ * end). What was measured on Zen 4 (m = 4, thread CPU time, loaded machine):
+ *  - where the time went: with x2 in L2 the old loop (a call per 64 columns, each with its own
+ *    setup and a burst of `band` prefetches) ran at 20-24 GB/s whether or not c stayed in L1,
+ *    against 55 GB/s for bands of 1024 rows: per 64 columns a band of 16 rows has 4 groups, and
+ *    the call and prefetch loop cost about as much; one call per band and the prefetches spread
+ *    over the groups took k = n = 16384 from 15-18 to 19-21 GB/s (bench_gemm: ND / NZ from
+ *    0.68-0.74 to 0.84-0.86).
+ *  - narrower sweeps with deeper bands (c for fewer columns, rows read in runs of 2-8 KiB):
+ *    8 KiB x 32 rows the same within noise, 4 KiB x 64 and 2 KiB x 64 rows 10-30 % slower, and
+ *    a prefetch of the same columns of the next band (a line per row) slower still: memory
+ *    wants the long runs.
+ *  - n a multiple of 4096 puts a band's lines of the same columns in one L1 set: n = 16448
+ *    reads about 7 % faster than 16384. Not worked around. */
 static void nd_decode(const int8_t *a, int64_t lda, int64_t rows, const qmar__b_src *b,
                       int64_t j0, int64_t j1, const int32_t *corr, int32_t *c, int64_t ldc)
 {
