@@ -308,8 +308,8 @@ static int64_t nd_band_rows(int64_t width, int64_t c_bytes)
  *    setup and a burst of `band` prefetches) ran at 20-24 GB/s whether or not c stayed in L1,
  *    against 55 GB/s for bands of 1024 rows: per 64 columns a band of 16 rows has 4 groups, and
  *    the call and prefetch loop cost about as much; one call per band and the prefetches spread
- *    over the groups took k = n = 16384 from 15-18 to 19-21 GB/s (bench_gemm: ND / NZ from
- *    0.68-0.74 to 0.84-0.86).
+ *    over the groups took k = n = 16384 from 14-18 to 15-21 GB/s, faster in every round
+ *    (bench_gemm: ND / NZ from 0.68-0.74 to 0.84-0.86).
  *  - narrower sweeps with deeper bands (c for fewer columns, rows read in runs of 2-8 KiB):
  *    8 KiB x 32 rows the same within noise, 4 KiB x 64 and 2 KiB x 64 rows 10-30 % slower, and
  *    a prefetch of the same columns of the next band (a line per row) slower still: memory
