@@ -536,23 +536,28 @@ static void gemm_direct(const int8_t *a, int64_t lda, int64_t rows, const qmar__
  * For more rows than the decode shapes, in a layout that must not be copied (FRACTAL_NZ) or when
  * all rows fit one row tile (each byte of x2 is then used once: packing all of x2 into memory
  * first only adds a round trip): the rows of a tile are packed (pack_a) as for gemm, and x2 is
- * read where it lies, one k block (kc, as gemm's) at a time, rearranged by stage into the
- * packed-B order in the scratch (kc x 64 bytes, or kc x the column block for row-major x2, whose
- * rows are then read (j1 - j0) bytes at a time instead of 64: L2, where gemm would find its
- * slice of the packed B), which all the tile's micro-panels then read with gemm's micro-kernel.
- * Each byte of x2 is staged once per row tile and meets every row of the tile. The sums are
- * gemm's. Against the direct path (A broadcast from x1's rows, B in an L1-sized stage, the int32
- * block read and written every 128-512 k values), measured on Zen 4 (family 25 model 17, 1
- * thread, k = n = 4096, GEMM + epilogue, thread CPU time, best of 12-25 interleaved calls, load
- * 6-7), GOPS direct -> staged: ND m = 20: 194 -> 237, 64: 299 -> 327, 128: 335 -> 382,
+ * read where it lies, one slice (a k block, kc as gemm's, x 64 columns) at a time, rearranged
+ * into the packed-B order in the scratch (kc x 64 bytes: L2, where gemm would find its slice of
+ * the packed B), which all the tile's micro-panels then read with gemm's micro-kernel. Each byte
+ * of x2 is staged once per row tile and meets every row of the tile. The sums are gemm's.
+ * Full slices of ND and NZ x2 are staged inside the micro-kernel calls of the slice before
+ * (side_stage), in the other half of the scratch; the others (the first, edges, ND_T, NZ_T) by
+ * stage between them. Zen 4 (1 thread, k = n = 4096, thread CPU time, interleaved, load 5-6),
+ * GOPS staged apart -> on the side: NZ m = 128: 400 -> 430, 1024: 415 -> 430; ND (row-major x2
+ * was staged a whole k block of the column block at a time, its rows read (j1 - j0) bytes at a
+ * time) m = 20: 243 -> 318, 64: 331 -> 400, 128: 378 -> 407, 384: 390 -> 383 (noise: +-4 %).
+ * Earlier, against the direct path (A broadcast from x1's rows, B in an L1-sized stage, the
+ * int32 block read and written every 128-512 k values), measured on Zen 4 (family 25 model 17,
+ * 1 thread, k = n = 4096, GEMM + epilogue, thread CPU time, best of 12-25 interleaved calls,
+ * load 6-7), GOPS direct -> staged: ND m = 20: 194 -> 237, 64: 299 -> 327, 128: 335 -> 382,
  * 384: 349 -> 390; NZ m = 20: 234 -> 254, 128: 391 -> 399, 384: 402 -> 415, 1024: 397 -> 408.
  * ND past one tile stays packed (1024: packed 393, staged 378: x2 would be staged once per
- * tile). */
+ * tile; with staging on the side still packed 399-420, staged 380-423; 4096: 395-424 against
+ * 379-390). */
 static uint64_t staged_scratch(int64_t k)
 {
     int64_t kc = 4 * kc_groups, deep = k < kc ? align_up(k, 4) : kc;
-    /* row-major x2: a k block of the column block; else two slices (one multiplied, one staged) */
-    return (uint64_t)deep * (tile_nc > 2 * NR ? tile_nc : 2 * NR);
+    return (uint64_t)deep * 2 * NR; /* two slices: one multiplied, one staged */
 }
 
 /* Lines [from, to) of the bytes r describes (run by run, 64 bytes a line) into L2. */
@@ -567,34 +572,6 @@ static void prefetch_lines(const b_runs *r, int64_t from, int64_t to)
 static int64_t lines_of(const b_runs *r)
 {
     return r->runs * ((r->len + 63) / 64);
-}
-
-/* Row-major x2: each k block of the whole column block staged at once, its rows read (j1 - j0)
- * bytes at a time, the next block's bytes asked for while this one is multiplied. */
-static void staged_wide(const int32_t *corr, const uint8_t *panels, int64_t rows,
-                        const qmar__b_src *b, int64_t j0, int64_t j1, int32_t *c, int64_t ldc,
-                        uint8_t *buf)
-{
-    int64_t k = b->k, kp = align_up(k, 4), groups = kp / 4, kc = 4 * kc_groups;
-    int64_t npanels = (rows + MR - 1) / MR, nslices = (j1 - j0 + NR - 1) / NR;
-    for (int64_t g0 = 0; g0 < groups; g0 += kc_groups) {
-        int64_t gn = groups - g0 < kc_groups ? groups - g0 : kc_groups;
-        int64_t t0 = 4 * g0, t1 = t0 + 4 * gn < k ? t0 + 4 * gn : k;
-        int64_t nt1 = t1 + kc < k ? t1 + kc : k; /* the next k block: [t1, nt1) */
-        stage(b, t0, t1, j0, j1, buf);
-        b_runs next = t1 < k ? runs_of(b, t1, nt1, j0, j1) : (b_runs){NULL, 0, 0, 0};
-        int64_t lines = lines_of(&next), parts = nslices * npanels;
-        for (int64_t sl = 0; sl < nslices; sl++) {
-            /* spread over the micro-panels, so that the requests to memory are spread too */
-            for (int64_t p = 0; p < npanels; p++) {
-                int64_t r = p * MR, part = sl * npanels + p;
-                prefetch_lines(&next, lines * part / parts, lines * (part + 1) / parts);
-                ukernels[g0 == 0][rows - r < MR ? rows - r : MR](
-                    panels + r * kp + g0 * MR * 4, buf + sl * gn * 256, gn,
-                    c + r * ldc + sl * NR, ldc, corr + r, NULL);
-            }
-        }
-    }
 }
 
 /* Slice i of the staged path's order (k blocks outer, 64-column slices inner) of [j0, j1). */
@@ -620,13 +597,9 @@ static void gemm_staged(const void *pa, int64_t rows, const qmar__b_src *b, int6
     const int32_t *corr = pa;
     const uint8_t *panels = (const uint8_t *)pa + corr_bytes(rows);
     uint8_t *buf = scratch;
-    if (b->layout == QMAR__X2_ND) {
-        staged_wide(corr, panels, rows, b, j0, j1, c, ldc, buf);
-        return;
-    }
     /* One 64-column slice at a time, in two halves of the scratch: while the micro-kernels
-     * multiply slice i, they stage slice i + 1 on the side (FRACTAL_NZ, full slices: side_stage)
-     * and the bytes of slice i + 2 are asked for; other slices are staged between. */
+     * multiply slice i, they stage slice i + 1 on the side (ND and NZ, full slices: side_stage)
+     * and the bytes of slice i + 2 are asked for (into L2); other slices are staged between. */
     int64_t npanels = (rows + MR - 1) / MR, nslices = (j1 - j0 + NR - 1) / NR;
     int64_t count = (kp / 4 + kc_groups - 1) / kc_groups * nslices;
     int64_t half = (kp < 4 * kc_groups ? kp : 4 * kc_groups) * NR;
@@ -641,11 +614,14 @@ static void gemm_staged(const void *pa, int64_t rows, const qmar__b_src *b, int6
         const uint8_t *bs = buf + (i & 1) * half;
         uint8_t *nbuf = buf + ((i + 1) & 1) * half;
         slice nx = slice_of(k, j0, j1, i + 1);
-        int fuse = i + 1 < count && b->layout == QMAR__X2_NZ && nx.jn - nx.j == NR &&
-                   (nx.t1 - nx.t0) % 4 == 0;
+        int fuse = i + 1 < count && (b->layout == QMAR__X2_NZ || b->layout == QMAR__X2_ND) &&
+                   nx.jn - nx.j == NR && (nx.t1 - nx.t0) % 4 == 0;
         side_stage side = {NULL, NULL, 32, 128, nbuf, 0, 0};
-        if (fuse)
+        if (fuse && b->layout == QMAR__X2_NZ)
             side.lo = b->x2 + nx.j / 32 * nz_strip + nx.t0 * 32, side.hi = side.lo + nz_strip;
+        else if (fuse)
+            side.lo = b->x2 + nx.t0 * b->n + nx.j, side.hi = side.lo + 32, side.ld = b->n,
+            side.gstep = 4 * b->n;
         b_runs next = {NULL, 0, 0, 0};
         if (i + 2 < count) {
             slice s = slice_of(k, j0, j1, i + 2);
