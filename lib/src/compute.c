@@ -146,8 +146,12 @@ qmar_status qmar__compute_init_mode(qmar__compute *c, const qmar__kernel *kern, 
     c->staged = route == ROUTE_STAGED;
     int32_t fused = mode == QMAR__MODE_PACKED || mode == QMAR__MODE_FUSED ? mode
                     : mode == QMAR__MODE_BLOCKS ? 0 : -1;
-    /* Tiles no larger than the problem, so that small calls allocate little. */
-    c->mc = min64(tile_rows(kern, k), align_up(m, kern->mr));
+    /* Tiles no larger than the problem, so that small calls allocate little; the staged path's
+     * own row tile (if the kernel has one) in the layouts it reads in place. */
+    int64_t rows_per_tile = tile_rows(kern, k);
+    if (c->staged && kern->staged_mc > 0 && (kern->inplace_layouts >> layout & 1u))
+        rows_per_tile = min64(rows_per_tile, kern->staged_mc);
+    c->mc = min64(rows_per_tile, align_up(m, kern->mr));
     c->nc = min64(kern->nc, align_up(n, kern->bfmt.nr));
     c->a_area = (uint64_t)align_up((int64_t)kern->a_bytes(c->mc, k), 64);
     uint64_t c_area = (uint64_t)align_up(c->mc, kern->mr) * (uint64_t)align_up(c->nc, 16) * 4u;

@@ -24,6 +24,14 @@
  * and its int32 block take 3/8 of L2 each). Direct path: blocks of x2 staged into an L1-sized
  * buffer (the largest power of two not above L1d). */
 static int64_t kc_groups = 256, tile_mc = 384, tile_nc = 256, stage_bytes = 32768;
+/* Staged path (below): k blocks of staged_groups groups (a 64-column slice of B, 64 kc bytes,
+ * 1/8 of L2: it is staged in one half of a two-slice scratch while the other is multiplied) and,
+ * in FRACTAL_NZ, row tiles of staged_mc rows (qmar__kernel; their packed A slice takes 3/8 of L2,
+ * as the packed path's). On Zen 4 (1 MiB L2: 2048 and 192; interleaved, thread CPU time, load
+ * 7), NZ GOPS with the packed path's 1024 and 384 -> these: m = 1024: 382-413 -> 402-427,
+ * m = 4096: 382-402 -> 394-428 (k = n = 4096). The packed path keeps its blocking: ND at
+ * m = 4096 went 380-420 -> 374-403 with these. */
+static int64_t staged_groups = 512;
 
 static int64_t align_up(int64_t v, int64_t a)
 {
@@ -556,7 +564,7 @@ static void gemm_direct(const int8_t *a, int64_t lda, int64_t rows, const qmar__
  * 379-390). */
 static uint64_t staged_scratch(int64_t k)
 {
-    int64_t kc = 4 * kc_groups, deep = k < kc ? align_up(k, 4) : kc;
+    int64_t kc = 4 * staged_groups, deep = k < kc ? align_up(k, 4) : kc;
     return (uint64_t)deep * 2 * NR; /* two slices: one multiplied, one staged */
 }
 
@@ -583,8 +591,8 @@ static slice slice_of(int64_t k, int64_t j0, int64_t j1, int64_t i)
 {
     int64_t groups = align_up(k, 4) / 4, nslices = (j1 - j0 + NR - 1) / NR;
     slice s;
-    s.g0 = i / nslices * kc_groups;
-    s.gn = groups - s.g0 < kc_groups ? groups - s.g0 : kc_groups;
+    s.g0 = i / nslices * staged_groups;
+    s.gn = groups - s.g0 < staged_groups ? groups - s.g0 : staged_groups;
     s.t0 = 4 * s.g0, s.t1 = s.t0 + 4 * s.gn < k ? s.t0 + 4 * s.gn : k;
     s.j = j0 + i % nslices * NR, s.jn = s.j + NR < j1 ? s.j + NR : j1;
     return s;
@@ -601,8 +609,8 @@ static void gemm_staged(const void *pa, int64_t rows, const qmar__b_src *b, int6
      * multiply slice i, they stage slice i + 1 on the side (ND and NZ, full slices: side_stage)
      * and the bytes of slice i + 2 are asked for (into L2); other slices are staged between. */
     int64_t npanels = (rows + MR - 1) / MR, nslices = (j1 - j0 + NR - 1) / NR;
-    int64_t count = (kp / 4 + kc_groups - 1) / kc_groups * nslices;
-    int64_t half = (kp < 4 * kc_groups ? kp : 4 * kc_groups) * NR;
+    int64_t count = (kp / 4 + staged_groups - 1) / staged_groups * nslices;
+    int64_t half = (kp < 4 * staged_groups ? kp : 4 * staged_groups) * NR;
     slice cur = slice_of(k, j0, j1, 0);
     stage(b, cur.t0, cur.t1, cur.j, cur.jn, buf);
     if (count > 1) {
@@ -676,6 +684,11 @@ static void tune(qmar__kernel *self)
     tile_mc = mc < 2 * MR ? 2 * MR : mc > 1536 ? 1536 : mc;
     int64_t nc = l2 * 3 / 8 / (tile_mc * 4) / NR * NR;
     tile_nc = nc < NR ? NR : nc > 2048 ? 2048 : nc;
+    int64_t skc = pow2_floor(l2 / 8 / NR);
+    skc = skc < 256 ? 256 : skc > 4096 ? 4096 : skc;
+    staged_groups = skc / 4;
+    int64_t smc = l2 * 3 / 8 / skc / MR * MR;
+    self->staged_mc = (int32_t)(smc < 2 * MR ? 2 * MR : smc > 1536 ? 1536 : smc);
     int64_t st = pow2_floor(l1);
     stage_bytes = st < 8192 ? 8192 : st > 65536 ? 65536 : st;
     self->kc = (int32_t)kc;
@@ -697,6 +710,7 @@ const qmar__kernel qmar__kernel_avx512 = {
     .tune = tune,
     .kc = 1024,
     .stage_bytes = 32768,
+    .staged_mc = 192,
     .a_bytes = a_bytes,
     .pack_a = pack_a,
     .gemm = gemm,
