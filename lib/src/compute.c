@@ -85,6 +85,26 @@ static int64_t tile_rows(const qmar__kernel *kern, int64_t k)
     return mc < kern->mr ? kern->mr : mc > kern->mc ? kern->mc : mc;
 }
 
+/* The staged path's row tile: the kernel's staged_mc where it has one (0: the packed path's),
+ * no more than tile_rows. */
+static int64_t staged_tile_rows(const qmar__kernel *kern, int64_t k)
+{
+    int64_t mc = tile_rows(kern, k);
+    return kern->staged_mc > 0 && kern->staged_mc < mc ? kern->staged_mc : mc;
+}
+
+/* Whether the staged path moves no more of x2 through memory than packing it would, for m rows
+ * of a layout that could be packed: staged, x2 is read once per staged row tile; packed, the
+ * fresh buffer's pages are zeroed, x2 is read and its packed copy written (three passes of its
+ * size), then the copy is read once per row tile. (Zen 4, ND k = n = 4096, thread CPU time,
+ * load 10: m = 1024, 6 staged tiles against 3 + 3 passes: packed 374-387 GOPS, staged 398-408;
+ * m = 4096, 22 against 3 + 11: packed 384-397, staged 366-394.) */
+static int staged_pays(const qmar__kernel *kern, int64_t m, int64_t k)
+{
+    int64_t smc = staged_tile_rows(kern, k), mc = tile_rows(kern, k);
+    return (m + smc - 1) / smc <= 3 + (m + mc - 1) / mc;
+}
+
 /* How x2 reaches the kernel. PACKED and FUSED (tests) pack it, STAGED (tests) takes the kernel's
  * gemm_staged where it has one, DIRECT (tests) its gemm_direct for any m in the layouts it reads
  * in place. Otherwise: the direct path (gemm_direct) for m up to the kernel's direct_rows
@@ -106,7 +126,8 @@ static enum route route_of(const qmar__kernel *kern, int64_t m, int64_t k, int32
         (m <= kern->direct_rows || (mode == QMAR__MODE_DIRECT && inplace) ||
          (kern->direct_depth != NULL && k <= kern->direct_depth(layout, m))))
         return ROUTE_DIRECT;
-    if (kern->gemm_staged != NULL && (inplace || align_up(m, kern->mr) <= tile_rows(kern, k)))
+    if (kern->gemm_staged != NULL &&
+        (inplace || align_up(m, kern->mr) <= tile_rows(kern, k) || staged_pays(kern, m, k)))
         return ROUTE_STAGED;
     return inplace && kern->gemm_direct != NULL ? ROUTE_DIRECT : ROUTE_PACK;
 }
@@ -147,10 +168,12 @@ qmar_status qmar__compute_init_mode(qmar__compute *c, const qmar__kernel *kern, 
     int32_t fused = mode == QMAR__MODE_PACKED || mode == QMAR__MODE_FUSED ? mode
                     : mode == QMAR__MODE_BLOCKS ? 0 : -1;
     /* Tiles no larger than the problem, so that small calls allocate little; the staged path's
-     * own row tile (if the kernel has one) in the layouts it reads in place. */
+     * own row tile (if the kernel has one) in the layouts it reads in place and wherever the
+     * rows are more than one packed row tile. */
     int64_t rows_per_tile = tile_rows(kern, k);
-    if (c->staged && kern->staged_mc > 0 && (kern->inplace_layouts >> layout & 1u))
-        rows_per_tile = min64(rows_per_tile, kern->staged_mc);
+    if (c->staged &&
+        ((kern->inplace_layouts >> layout & 1u) || align_up(m, kern->mr) > rows_per_tile))
+        rows_per_tile = staged_tile_rows(kern, k);
     c->mc = min64(rows_per_tile, align_up(m, kern->mr));
     c->nc = min64(kern->nc, align_up(n, kern->bfmt.nr));
     c->a_area = (uint64_t)align_up((int64_t)kern->a_bytes(c->mc, k), 64);

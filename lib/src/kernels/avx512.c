@@ -84,8 +84,10 @@ static inline int32_t load32(const uint8_t *p)
 
 /* A 4 x 4 transpose of the 128-bit lanes of w, x, y, v (output q = lane q of w, x, y, v),
  * XOR 0x80, stored at d, d + step, d + 2 step, d + 3 step. */
-static inline __attribute__((always_inline)) void store_lanes_t(__m512i w, __m512i x, __m512i y, __m512i v, uint8_t *d,
-                                 int64_t step, int64_t count)
+static inline __attribute__((always_inline)) void store_lanes_t(__m512i w, __m512i x,
+                                                                __m512i y, __m512i v,
+                                                                uint8_t *d, int64_t step,
+                                                                int64_t count)
 {
     __m512i wx_lo = _mm512_shuffle_i64x2(w, x, 0x44), wx_hi = _mm512_shuffle_i64x2(w, x, 0xEE);
     __m512i yv_lo = _mm512_shuffle_i64x2(y, v, 0x44), yv_hi = _mm512_shuffle_i64x2(y, v, 0xEE);
@@ -104,7 +106,9 @@ static inline __attribute__((always_inline)) void store_lanes_t(__m512i w, __m51
 
 /* Rows t..t+3 of a 64-column slice (r0..r3, 64 columns each) as one group of the packed-B order:
  * 256 bytes at d, 16 bytes per 4 columns, the 4 bytes of each column adjacent, XOR 0x80. */
-static inline __attribute__((always_inline)) void group_of_rows(__m512i r0, __m512i r1, __m512i r2, __m512i r3, uint8_t *d)
+static inline __attribute__((always_inline)) void group_of_rows(__m512i r0, __m512i r1,
+                                                                __m512i r2, __m512i r3,
+                                                                uint8_t *d)
 {
     __m512i lo01 = _mm512_unpacklo_epi8(r0, r1), hi01 = _mm512_unpackhi_epi8(r0, r1);
     __m512i lo23 = _mm512_unpacklo_epi8(r2, r3), hi23 = _mm512_unpackhi_epi8(r2, r3);
