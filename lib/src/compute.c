@@ -96,11 +96,14 @@ static int64_t staged_tile_rows(const qmar__kernel *kern, int64_t k)
 /* Whether the staged path moves no more of x2 through memory than packing it would, for m rows
  * of a layout that could be packed: staged, x2 is read once per staged row tile; packed, the
  * fresh buffer's pages are zeroed, x2 is read and its packed copy written (three passes of its
- * size), then the copy is read once per row tile. (Zen 4, ND k = n = 4096, thread CPU time,
+ * size), then the copy is read once per row tile. Only for a kernel with a staged row tile of
+ * its own (staged_mc: avx512). (Zen 4, ND k = n = 4096, thread CPU time,
  * load 10: m = 1024, 6 staged tiles against 3 + 3 passes: packed 374-387 GOPS, staged 398-408;
  * m = 4096, 22 against 3 + 11: packed 384-397, staged 366-394.) */
 static int staged_pays(const qmar__kernel *kern, int64_t m, int64_t k)
 {
+    if (kern->staged_mc <= 0) /* no blocking of its own: where measured, packing paid */
+        return 0;
     int64_t smc = staged_tile_rows(kern, k), mc = tile_rows(kern, k);
     return (m + smc - 1) / smc <= 3 + (m + mc - 1) / mc;
 }
