@@ -3,10 +3,11 @@
  * in cache, epilogue straight out of it; contiguous runs of items go to the rank's threads.
  * x2 reaches the kernel in one of three ways (route_of): read where it lies by the kernel's direct
  * path (gemm_direct: few rows), or by its staged path (gemm_staged: the rows packed tile by tile,
- * x2 rearranged one block at a time into a buffer that stays in cache: FRACTAL_NZ, and a single
- * row tile in any layout) — no copy of x2 is made — or packed once per Run (all of it up front,
- * or — when x1 is a single row tile and the kernel has no staged path — each column block right
- * before its one use) with the rows of x1 packed tile by tile. */
+ * x2 rearranged one block at a time into a buffer that stays in cache: FRACTAL_NZ, and in any
+ * layout a single row tile or, where staged_pays, a few) — no copy of x2 is made — or packed
+ * once per Run (all of it up front, or — when x1 is a single row tile and the kernel has no
+ * staged path — each column block right before its one use) with the rows of x1 packed tile by
+ * tile. */
 #define _DEFAULT_SOURCE /* madvise */
 #include "fault.h"
 #include "compute.h"
@@ -115,7 +116,8 @@ static int staged_pays(const qmar__kernel *kern, int64_t m, int64_t k)
  * past them the staged path (gemm_staged), if the kernel has
  * one, for the layouts it reads in place (FRACTAL_NZ: never packed) and for any layout when all
  * rows fit one row tile (each byte of x2 is used once: packing it all first would only add a
- * round trip through memory); a kernel without one reads its in-place layouts directly; the
+ * round trip through memory) or while staging moves no more of x2 than packing (staged_pays); a
+ * kernel without one reads its in-place layouts directly; the
  * rest is packed (x2 once per Run, its bytes then met by every row tile). */
 static enum route route_of(const qmar__kernel *kern, int64_t m, int64_t k, int32_t layout,
                            int32_t mode)

@@ -547,11 +547,12 @@ static void gemm_direct(const int8_t *a, int64_t lda, int64_t rows, const qmar__
 /* ---- the staged path: packed A times x2 staged block by block ----
  * For more rows than the decode shapes, in a layout that must not be copied (FRACTAL_NZ) or when
  * all rows fit one row tile (each byte of x2 is then used once: packing all of x2 into memory
- * first only adds a round trip): the rows of a tile are packed (pack_a) as for gemm, and x2 is
- * read where it lies, one slice (a k block, kc as gemm's, x 64 columns) at a time, rearranged
- * into the packed-B order in the scratch (kc x 64 bytes: L2, where gemm would find its slice of
- * the packed B), which all the tile's micro-panels then read with gemm's micro-kernel. Each byte
- * of x2 is staged once per row tile and meets every row of the tile. The sums are gemm's.
+ * first only adds a round trip) or a few (compute.c, staged_pays): the rows of a tile are packed
+ * (pack_a) as for gemm, and x2 is read where it lies, one slice (a k block of staged_groups
+ * groups x 64 columns) at a time, rearranged into the packed-B order in the scratch (L2, where
+ * gemm would find its slice of the packed B), which all the tile's micro-panels then read with
+ * gemm's micro-kernel. Each byte of x2 is staged once per row tile and meets every row of the
+ * tile. The sums are gemm's.
  * Full slices of ND and NZ x2 are staged inside the micro-kernel calls of the slice before
  * (side_stage), in the other half of the scratch; the others (the first, edges, ND_T, NZ_T) by
  * stage between them. Zen 4 (1 thread, k = n = 4096, thread CPU time, interleaved, load 5-6),
@@ -563,9 +564,9 @@ static void gemm_direct(const int8_t *a, int64_t lda, int64_t rows, const qmar__
  * 1 thread, k = n = 4096, GEMM + epilogue, thread CPU time, best of 12-25 interleaved calls,
  * load 6-7), GOPS direct -> staged: ND m = 20: 194 -> 237, 64: 299 -> 327, 128: 335 -> 382,
  * 384: 349 -> 390; NZ m = 20: 234 -> 254, 128: 391 -> 399, 384: 402 -> 415, 1024: 397 -> 408.
- * ND past one tile stays packed (1024: packed 393, staged 378: x2 would be staged once per
- * tile; with staging on the side still packed 399-420, staged 380-423; 4096: 395-424 against
- * 379-390). */
+ * ND past one tile: packed 393, staged 378 at m = 1024 with staging apart; with it on the side
+ * and the staged blocking below, staged wins at 1024 and loses at 4096 (compute.c,
+ * staged_pays). */
 static uint64_t staged_scratch(int64_t k)
 {
     int64_t kc = 4 * staged_groups, deep = k < kc ? align_up(k, 4) : kc;
@@ -703,8 +704,8 @@ static void tune(qmar__kernel *self)
 
 
 /* The direct path serves the decode shapes (m <= DECODE_ROWS) in any layout; the staged path
- * (above) more rows in FRACTAL_NZ, and one row tile of them in the other layouts; past one tile
- * those are packed once per Run (compute.c). */
+ * (above) more rows in FRACTAL_NZ, and in the other layouts one row tile of them or a few
+ * (compute.c, staged_pays); past them those are packed once per Run. */
 const qmar__kernel qmar__kernel_avx512 = {
     .name = "avx512",
     .bfmt = {.nr = NR, .group = 4, .kalign = 4, .xor_mask = 0x80},
