@@ -2,7 +2,9 @@
 /* The computing path of Run: agree with the peers, then GEMM + fused epilogue (compute.c) into the
  * workspace and the collective of the case (numerics.md §1-§5), block by block so that
  * communication overlaps the computation of the next block. A small Run computes first and sends
- * its rows with the agreement (one round in all, where the backend can). */
+ * its rows with the agreement (one round in all, where the backend can). Where the backend
+ * exchanges through memory its peers map (MPI ranks on one host), the epilogue writes the e rows
+ * straight into the exchange buffer, round by round, instead of into the workspace first. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>

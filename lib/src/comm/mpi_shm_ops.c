@@ -2,8 +2,9 @@
 /* The collectives of an MPI group on one host, through its shared segment (mpi_shm.h): a rank
  * writes into its own buffer, passes a barrier, and reads its peers' buffers directly, so data
  * are copied once each way instead of staged through MPI messages. The reductions call the very
- * functions the point-to-point path calls (collective_math.h), in rank order: the same bits. The
- * outcome vote is mpi_control.c's, its exchange a barrier of the segment (qmar__shm_vote). */
+ * functions the point-to-point path calls (collective_math.h), in rank order: the same bits. Run
+ * may have its e rows computed straight into the rank's buffer (allreduce_y_produced), which
+ * spares the copy in. The outcome vote is mpi_control.c's, its exchange a barrier of the segment (qmar__shm_vote). */
 #include <string.h>
 
 #include "../collective_math.h"
