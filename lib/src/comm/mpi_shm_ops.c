@@ -145,6 +145,43 @@ static int64_t shm_produced_round_rows(const qmar_comm *c, int64_t row_bytes)
     return rows_per_buffer(row_bytes);
 }
 
+/* Whole rounds, one behind: round b's rows are produced into this rank's buffer of barrier k_b,
+ * the rank arrives there and, before it waits, produces round b + 1 and arrives at k_b + 1; only
+ * then it waits at k_b and reduces round b. So a rank that is ahead computes instead of waiting
+ * (the ranks' times add up per Run, not per round), and a barrier's latency hides behind a
+ * round of computing. Buffer k_b + 1 is written after this rank waited at k_b - 1, i.e. after
+ * every peer arrived there, having finished reading what it read of buffers up to k_b - 3
+ * (QMAR__SHM_BUFFERS = 4: buffer k_b + 1 is buffer k_b - 3, mpi_shm.h). */
+static qmar_status produced_ahead(qmar_comm *c, qmar__produce_rows produce, void *arg,
+                                  uint16_t *out, int64_t m, int64_t n, const void *ctx)
+{
+    qmar__shm *sh = shm_of(c);
+    int64_t per_round = rows_per_buffer(n * 2);
+    int64_t rounds = m > 0 ? (m - 1) / per_round + 1 : 0;
+    uint64_t pending = 0; /* the barrier of round b - 1, produced but not reduced yet */
+    for (int64_t b = 0; b <= rounds; b++) {
+        uint64_t k = 0;
+        qmar_status st;
+        if (b < rounds) {
+            int64_t r0 = b * per_round, rows = m - r0 < per_round ? m - r0 : per_round;
+            produce(arg, r0, rows, (uint16_t *)qmar__shm_buffer(sh, c->rank, sh->seq + 1));
+            if ((st = qmar__shm_arrive(c, "reduce-scatter", &k)) != QMAR_SUCCESS)
+                return st;
+        }
+        if (b > 0) {
+            if ((st = qmar__shm_wait(c, pending, "reduce-scatter")) != QMAR_SUCCESS)
+                return st;
+            int64_t r0 = (b - 1) * per_round, rows = m - r0 < per_round ? m - r0 : per_round;
+            const char *parts[QMAR_COMM_MAX_RANKS];
+            for (int32_t r = 0; r < c->size; r++)
+                parts[r] = (const char *)qmar__shm_buffer(sh, r, pending);
+            qmar__reduce_y_chunk(parts, c->size, rows, ctx, (char *)(out + r0 * n));
+        }
+        pending = k;
+    }
+    return QMAR_SUCCESS;
+}
+
 /* comm.h: each round's rows are produced into this rank's buffer of the coming barrier, then
  * reduced as reduce_round's copy would have been. */
 static qmar_status shm_allreduce_y_produced(qmar_comm *c, qmar__produce_rows produce, void *arg,
@@ -152,6 +189,8 @@ static qmar_status shm_allreduce_y_produced(qmar_comm *c, qmar__produce_rows pro
 {
     qmar__shm *sh = shm_of(c);
     qmar__y_reduce_ctx ctx = {n, y};
+    if (reduce_whole_rounds(c))
+        return produced_ahead(c, produce, arg, out, m, n, &ctx);
     int64_t per_round = rows_per_buffer(n * 2);
     for (int64_t r0 = 0; r0 < m; r0 += per_round) {
         int64_t rows = m - r0 < per_round ? m - r0 : per_round;
