@@ -28,9 +28,10 @@
 
 #define QMAR__SHM_LINE 128u /* two cache lines: adjacent-line prefetch must not share them */
 
-/* Bytes of one data buffer (a rank has two). Exchanges larger than this go in rounds; each round
- * costs a barrier (microseconds), so a round should move far more than that: 1 MiB copies take
- * tens of microseconds. Small enough that a group of 8 maps only 16 MiB, touched as used. */
+/* Bytes of one data buffer (a rank has QMAR__SHM_BUFFERS). Exchanges larger than this go in
+ * rounds; each round costs a barrier (microseconds), so a round should move far more than that:
+ * 1 MiB copies take tens of microseconds. Small enough that a group of 8 maps only 32 MiB, touched
+ * as used (a rank touches its later buffers only in Runs of more than one round). */
 #define QMAR__SHM_HALF (1u << 20)
 /* Data buffers per rank (see the layout above): four let a rank be one barrier ahead. */
 #define QMAR__SHM_BUFFERS 4u
