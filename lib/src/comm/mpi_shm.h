@@ -30,8 +30,8 @@
 
 /* Bytes of one data buffer (a rank has QMAR__SHM_BUFFERS). Exchanges larger than this go in
  * rounds; each round costs a barrier (microseconds), so a round should move far more than that:
- * 1 MiB copies take tens of microseconds. Small enough that a group of 8 maps only 32 MiB, touched
- * as used (a rank touches its later buffers only in Runs of more than one round). */
+ * 1 MiB copies take tens of microseconds. Small enough that a group of 8 maps only 32 MiB, pages
+ * touched as used (a buffer's pages as far as the exchanges through it reach). */
 #define QMAR__SHM_HALF (1u << 20)
 /* Data buffers per rank (see the layout above): four let a rank be one barrier ahead. */
 #define QMAR__SHM_BUFFERS 4u
