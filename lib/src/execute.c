@@ -2,7 +2,9 @@
 /* The computing path of Run: agree with the peers, then GEMM + fused epilogue (compute.c) into the
  * workspace and the collective of the case (numerics.md §1-§5), block by block so that
  * communication overlaps the computation of the next block. A small Run computes first and sends
- * its rows with the agreement (one round in all, where the backend can). */
+ * its rows with the agreement (one round in all, where the backend can). Where the backend
+ * exchanges through memory its peers map (MPI ranks on one host), the epilogue writes the e rows
+ * straight into the exchange buffer, round by round, instead of into the workspace first. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,8 @@ typedef struct scratch {
     qmar__compute compute; /* packed x2 and the threads' buffers */
     float *ratio;          /* case 3: s1/s2 per column */
     int split;             /* blocks computed on a worker while this thread communicates */
+    int64_t produced;      /* > 0: e rows computed straight into the backend's exchange buffer,
+                            * this many per round (allreduce_y_produced) */
 } scratch;
 
 static const void *elem0(const qmar_tensor *t)
@@ -170,16 +174,37 @@ static qmar_status compute_and_communicate(const scratch *s, const block_io *io)
     return st;
 }
 
+/* ---- produced in place: e rows computed into the backend's exchange buffer ---------------- */
+
+/* Rows per round of allreduce_y_produced for this Run, or 0 where it does not apply: case 3
+ * (its exchange is int8 q1, not e), a Run that overlaps on a worker thread, a backend without
+ * it. Every rank decides alike: the backend and (m, n, case) are the group's. */
+static int64_t produced_rows(const qmar_executor *e, int split)
+{
+    const qmar__backend_ops *ops = e->comm->ops;
+    if (e->facts.op_case == 3 || split || ops->allreduce_y_produced == NULL)
+        return 0;
+    return ops->produced_round_rows(e->comm, e->facts.n * 2);
+}
+
+static void produce_rows(void *arg, int64_t row0, int64_t rows, uint16_t *dst)
+{
+    const qmar__compute *c = arg;
+    qmar__compute_rows(c, row0, rows, dst, c->n);
+}
+
 static qmar_status scratch_alloc(const qmar_executor *e, scratch *s)
 {
     const qmar__facts *f = &e->facts;
     s->split = rows_per_block(f) < f->m && overlap_wanted(e->comm);
-    /* Split into blocks, x2 is packed once up front (where it is packed at all): packing it
+    s->produced = produced_rows(e, s->split);
+    int blocks = s->split || (s->produced > 0 && s->produced < f->m);
+    /* Split into blocks (or rounds), x2 is packed once up front (where it is packed at all): packing it
      * column block by column block right before use would pack all of it again per block. */
     qmar_status st = qmar__compute_init_mode(&s->compute, qmar__kernel_select(),
                                              qmar__num_threads(e->comm->local_ranks), f->m, f->k,
                                              f->n, f->x2_layout,
-                                             s->split ? QMAR__MODE_BLOCKS : QMAR__MODE_CHOOSE);
+                                             blocks ? QMAR__MODE_BLOCKS : QMAR__MODE_CHOOSE);
     if (st != QMAR_SUCCESS)
         return st;
     s->ratio = f->op_case == 3 ? qmar__malloc((size_t)f->n * sizeof *s->ratio) : NULL;
@@ -232,7 +257,11 @@ qmar_status qmar__execute(qmar_executor *e, void *workspace, qmar_status local)
             for (int64_t j = 0; j < f->n; j++) /* §5.3: ratio = rne_fp32(s1 / s2) */
                 s.ratio[j] = qmar__y_to_f32(s1[j], f->y) / qmar__y_to_f32(s2[j], f->y);
         }
-        st = compute_and_communicate(&s, &io);
+        if (s.produced > 0)
+            st = e->comm->ops->allreduce_y_produced(e->comm, produce_rows, &s.compute, io.out,
+                                                    f->m, f->n, f->y);
+        else
+            st = compute_and_communicate(&s, &io);
         if (st != QMAR_SUCCESS) /* a collective failed: its peers must not wait (api.md) */
             e->comm->ops->revoke(e->comm);
     }

@@ -130,6 +130,51 @@ static void check_allreduce_y(qmar_comm *c, int64_t m, int64_t n)
     free(want);
 }
 
+/* What allreduce_y_produced's produce is given: rank's e rows to copy, and where the calls went. */
+typedef struct producer {
+    const uint16_t *e;
+    int64_t n, next_row, per_round;
+    int in_order; /* every call continued where the last ended, with per_round rows but the last */
+    int skew;     /* ranks take turns to be slow, so that either runs ahead of the other */
+} producer;
+
+static void produce_copy(void *arg, int64_t row0, int64_t rows, uint16_t *dst)
+{
+    producer *p = arg;
+    p->in_order &= row0 == p->next_row && rows >= 1 && rows <= p->per_round;
+    p->next_row = row0 + rows;
+    if (p->skew && (row0 / p->per_round) % (world_size + 1) == world_rank)
+        nanosleep(&(struct timespec){0, 2000000}, NULL);
+    memcpy(dst, p->e + row0 * p->n, (size_t)(rows * p->n) * 2);
+}
+
+/* The rows produced straight into the exchange buffer give allreduce_y's bits, each row produced
+ * once, in order, in rounds of produced_round_rows rows. */
+static void check_produced(qmar_comm *c, int64_t m, int64_t n, int skew)
+{
+    uint64_t cells = (uint64_t)(m * n);
+    uint16_t *e[QMAR_COMM_MAX_RANKS], *out = malloc(cells * 2), *want = malloc(cells * 2);
+    for (int32_t r = 0; r < c->size; r++) {
+        e[r] = malloc(cells * 2);
+        fill_bf16(e[r], cells, r, (int)n + 3);
+    }
+    qmar__y_reduce_ctx ctx = {n, QMAR_BF16};
+    qmar__reduce_y_chunk((const char *const *)e, c->size, m, &ctx, (char *)want);
+    producer p = {e[c->rank], n, 0, c->ops->produced_round_rows(c, n * 2), 1, skew};
+    int ok = p.per_round >= 1 &&
+             c->ops->allreduce_y_produced(c, produce_copy, &p, out, m, n, QMAR_BF16) ==
+                 QMAR_SUCCESS &&
+             p.in_order && p.next_row == m && memcmp(out, want, cells * 2) == 0;
+    char what[96];
+    snprintf(what, sizeof what, "produced all-reduce of %lld x %lld bf16%s", (long long)m,
+             (long long)n, skew ? ", ranks in turn slow" : "");
+    check(ok, what);
+    for (int32_t r = 0; r < c->size; r++)
+        free(e[r]);
+    free(out);
+    free(want);
+}
+
 static void check_lowbit(qmar_comm *c, int64_t m, int64_t n)
 {
     uint64_t cells = (uint64_t)(m * n);
@@ -185,6 +230,17 @@ static void check_data(qmar_comm *c)
     check_allreduce_y(c, 37, 1000);
     check_allreduce_y(c, 1100, 512);                         /* rows of 1 KiB: two rounds */
     check_allreduce_y(c, 3, (int64_t)QMAR__SHM_HALF / 2 + 9); /* a row longer than a buffer */
+    if (c->ops->allreduce_y_produced != NULL) {
+        int64_t many = (int64_t)(QMAR__SHM_BUFFERS + 2) * QMAR__SHM_HALF / 1024 + 3;
+        check_produced(c, 1, 7, 0);
+        check_produced(c, 1100, 512, 0); /* two rounds */
+        check_produced(c, 2 * (int64_t)QMAR__SHM_HALF / 8192, 4096, 0); /* two full rounds */
+        /* more rounds than buffers: each buffer written again while peers run a round behind */
+        check_produced(c, many, 512, 0);
+        check_produced(c, many, 512, 1);
+        check(c->ops->produced_round_rows(c, (int64_t)QMAR__SHM_HALF + 2) == 0,
+              "no produced rounds for a row longer than a buffer");
+    }
     check_lowbit(c, 5, 33);
     check_lowbit(c, 2100, 1000); /* three rounds */
     if (c->ops->allgather_riding != NULL)

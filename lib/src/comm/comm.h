@@ -15,6 +15,9 @@
 #define QMAR__RIDE_HEADER_MAX 1024u
 #define QMAR__RIDE_PAYLOAD_MAX 8192u
 
+/* Writes this rank's e rows [row0, row0 + rows) (Y bits, n per row) to dst, row after row. */
+typedef void (*qmar__produce_rows)(void *arg, int64_t row0, int64_t rows, uint16_t *dst);
+
 /* What a backend (in-process threads, MPI) provides to the endpoints it created. Every
  * collective is called by all ranks of the group, returns QMAR_ERR_RUNTIME on every waiting rank
  * when a peer does not arrive within the endpoint's timeout, and leaves the group broken after a
@@ -36,6 +39,15 @@ typedef struct qmar__backend_ops {
      * rank): each element summed in fp32 in rank order, rounded once to Y. */
     qmar_status (*allreduce_y)(qmar_comm *comm, const uint16_t *e, uint16_t *out, int64_t m,
                                int64_t n, int32_t y);
+    /* Optional (MPI ranks on one host): allreduce_y with the e rows produced straight into the
+     * backend's exchange buffer, produced_round_rows rows per call of produce in row order, so
+     * that they are neither staged in the workspace nor copied into the buffer. The same bits as
+     * allreduce_y; every rank calls it with the same m and n. */
+    qmar_status (*allreduce_y_produced)(qmar_comm *comm, qmar__produce_rows produce, void *arg,
+                                        uint16_t *out, int64_t m, int64_t n, int32_t y);
+    /* With allreduce_y_produced: the rows per call of produce for rows of row_bytes bytes, the
+     * same on every rank; 0 when allreduce_y_produced does not take such rows. */
+    int64_t (*produced_round_rows)(const qmar_comm *comm, int64_t row_bytes);
     /* numerics.md §5 steps 2-3: q1 (m x n int8, this rank's) -> q2 (m x n int8, all rows, the
      * same on every rank): exact sums over ranks, requantized with ratio[j] (fp32). */
     qmar_status (*lowbit_allreduce)(qmar_comm *comm, const int8_t *q1, int8_t *q2, int64_t m,

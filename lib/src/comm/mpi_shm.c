@@ -18,7 +18,7 @@
 
 static uint64_t segment_bytes(int32_t size)
 {
-    return qmar__shm_data_offset(size) + (uint64_t)size * 2u * QMAR__SHM_HALF;
+    return qmar__shm_data_offset(size) + (uint64_t)size * QMAR__SHM_BUFFERS * QMAR__SHM_HALF;
 }
 
 static int read_boot_id(char out[40])
@@ -204,7 +204,7 @@ static qmar_status wait_arrivals(qmar_comm *c, uint64_t k, const char *what)
     }
 }
 
-qmar_status qmar__shm_barrier(qmar_comm *c, const char *what)
+qmar_status qmar__shm_arrive(qmar_comm *c, const char *what, uint64_t *k)
 {
     mpi_state *s = qmar__mpi_state(c);
     if (s->broken)
@@ -221,11 +221,23 @@ qmar_status qmar__shm_barrier(qmar_comm *c, const char *what)
     int who = atomic_load_explicit(&qmar__shm_head(s->shm)->revoked, memory_order_acquire);
     if (who != 0)
         return peer_broke(c, who, what);
-    uint64_t k = ++s->shm->seq;
+    *k = ++s->shm->seq;
     s->last_send_ms = qmar__mpi_now_ms(); /* the vote's lateness counts from here (mpi_state.h) */
-    atomic_store_explicit(&qmar__shm_arrival_of(s->shm, c->rank)->barrier, k,
+    atomic_store_explicit(&qmar__shm_arrival_of(s->shm, c->rank)->barrier, *k,
                           memory_order_release);
+    return QMAR_SUCCESS;
+}
+
+qmar_status qmar__shm_wait(qmar_comm *c, uint64_t k, const char *what)
+{
     return wait_arrivals(c, k, what);
+}
+
+qmar_status qmar__shm_barrier(qmar_comm *c, const char *what)
+{
+    uint64_t k;
+    qmar_status st = qmar__shm_arrive(c, what, &k);
+    return st == QMAR_SUCCESS ? qmar__shm_wait(c, k, what) : st;
 }
 
 qmar_status qmar__shm_vote(qmar_comm *c, int32_t flags, int32_t *votes)

@@ -12,10 +12,13 @@
  * and unmapping is local. Nothing is left behind in the file system whatever happens.
  *
  * Layout: a header line (token, geometry, the revoked flag), one cache line per rank (the last
- * barrier it arrived at), then per rank two data buffers of `half` bytes. The buffer a rank writes
- * before it arrives at barrier k is buffer k & 1 of its slot; peers read it after passing barrier
- * k until they arrive at k + 1, and the rank writes it again only before barrier k + 2, which
- * needs every peer's arrival at k + 1. So each exchange needs one barrier, not two. */
+ * barrier it arrived at), then per rank QMAR__SHM_BUFFERS data buffers of `half` bytes. The
+ * buffer a rank writes before it arrives at barrier k is buffer k % QMAR__SHM_BUFFERS of its
+ * slot; peers read it after passing barrier k until they arrive at k + 1 (k + 2 for the rounds
+ * of allreduce_y_produced, which reduce round b after arriving at b + 1), and the rank writes it
+ * again only before barrier k + 4, which it passes (or, arriving early, has waited at k + 2) only
+ * after every peer's arrival at k + 2. So each exchange needs one barrier, not two, and a rank
+ * may arrive at a barrier and go on computing before it waits there (qmar__shm_arrive). */
 #ifndef QMAR_SRC_COMM_MPI_SHM_H
 #define QMAR_SRC_COMM_MPI_SHM_H
 #include <stdatomic.h>
@@ -25,10 +28,13 @@
 
 #define QMAR__SHM_LINE 128u /* two cache lines: adjacent-line prefetch must not share them */
 
-/* Bytes of one data buffer (a rank has two). Exchanges larger than this go in rounds; each round
- * costs a barrier (microseconds), so a round should move far more than that: 1 MiB copies take
- * tens of microseconds. Small enough that a group of 8 maps only 16 MiB, touched as used. */
+/* Bytes of one data buffer (a rank has QMAR__SHM_BUFFERS). Exchanges larger than this go in
+ * rounds; each round costs a barrier (microseconds), so a round should move far more than that:
+ * 1 MiB copies take tens of microseconds. Small enough that a group of 8 maps only 32 MiB, pages
+ * touched as used (a buffer's pages as far as the exchanges through it reach). */
 #define QMAR__SHM_HALF (1u << 20)
+/* Data buffers per rank (see the layout above): four let a rank be one barrier ahead. */
+#define QMAR__SHM_BUFFERS 4u
 
 typedef struct qmar__shm_header {
     unsigned char token[16]; /* random: a peer checks it mapped the segment it was told about */
@@ -79,7 +85,7 @@ static inline uint64_t qmar__shm_data_offset(int32_t size)
 static inline unsigned char *qmar__shm_buffer(const qmar__shm *m, int32_t r, uint64_t k)
 {
     return m->base + qmar__shm_data_offset(m->size) +
-           ((uint64_t)r * 2u + (k & 1u)) * QMAR__SHM_HALF;
+           ((uint64_t)r * QMAR__SHM_BUFFERS + k % QMAR__SHM_BUFFERS) * QMAR__SHM_HALF;
 }
 
 /* Whether this rank wants the shared path: QMAR_MPI_SHM is not "0", every rank of the group is on
@@ -105,6 +111,11 @@ void qmar__shm_revoke(qmar__shm *m, int32_t rank);
  * arrived, polling the revoked flag, the MPI revoke notices and the timeout. Fails (and breaks
  * the group) like an exchange of mpi_control.c. */
 qmar_status qmar__shm_barrier(qmar_comm *c, const char *what);
+
+/* The barrier in two steps: arrive (its number in *k) and go on, then wait for the peers. A rank
+ * that arrived must wait at that barrier before it arrives at the one after the next. */
+qmar_status qmar__shm_arrive(qmar_comm *c, const char *what, uint64_t *k);
+qmar_status qmar__shm_wait(qmar_comm *c, uint64_t k, const char *what);
 
 /* The outcome vote's exchange (mpi_control.c): this rank's flags ride on its arrival at a
  * barrier; votes[q] gets rank q's. A rank that fails before arriving has not voted. */

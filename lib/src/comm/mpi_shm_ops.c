@@ -2,8 +2,9 @@
 /* The collectives of an MPI group on one host, through its shared segment (mpi_shm.h): a rank
  * writes into its own buffer, passes a barrier, and reads its peers' buffers directly, so data
  * are copied once each way instead of staged through MPI messages. The reductions call the very
- * functions the point-to-point path calls (collective_math.h), in rank order: the same bits. The
- * outcome vote is mpi_control.c's, its exchange a barrier of the segment (qmar__shm_vote). */
+ * functions the point-to-point path calls (collective_math.h), in rank order: the same bits. Run
+ * may have its e rows computed straight into the rank's buffer (allreduce_y_produced), which
+ * spares the copy in. The outcome vote is mpi_control.c's, its exchange a barrier of the segment (qmar__shm_vote). */
 #include <string.h>
 
 #include "../collective_math.h"
@@ -59,20 +60,38 @@ static qmar_status shm_allgather_riding(qmar_comm *c, const void *mine, uint64_t
     return QMAR_SUCCESS;
 }
 
-/* One round over `rows` rows (all of them fit one buffer): every rank writes its rows, each
- * reduces its chunk from every rank's buffer into its other buffer, and all copy every chunk. */
-static qmar_status reduce_round(qmar_comm *c, const char *src, char *dst, int64_t rows,
-                                int64_t row_bytes, qmar__chunk_reduce reduce, const void *ctx)
+/* Whether every rank reduces all rows of a round itself, straight into its output, rather than
+ * its chunk (reduce-scatter) followed by copying its peers' chunks (all-gather). Per rank and
+ * round of B bytes, the first reads R * B and writes B, behind one barrier; the second reads
+ * 2 * B (its chunk from R buffers, then the other chunks) and writes B + B / R, behind two
+ * barriers. So with two ranks the first moves less and waits once; beyond, it reads more. Each
+ * element is the same function of the same inputs either way (collective_math.h): the same bits. */
+static int reduce_whole_rounds(const qmar_comm *c)
+{
+    return c->size <= 2;
+}
+
+/* One round over `rows` rows (all of them fit one buffer) that this rank has written into its
+ * buffer of the coming barrier: every rank reduces every row into dst, or (more ranks) each
+ * reduces its chunk into its other buffer and all copy every chunk. */
+static qmar_status reduce_posted(qmar_comm *c, char *dst, int64_t rows, int64_t row_bytes,
+                                 qmar__chunk_reduce reduce, const void *ctx)
 {
     qmar__shm *m = shm_of(c);
     uint64_t k = m->seq + 1;
-    memcpy(qmar__shm_buffer(m, c->rank, k), src, (size_t)(rows * row_bytes));
     qmar_status st = qmar__shm_barrier(c, "reduce-scatter");
     if (st != QMAR_SUCCESS)
         return st;
+    const char *parts[QMAR_COMM_MAX_RANKS];
+    if (reduce_whole_rounds(c)) {
+        /* peers' buffers k stay as they are until this rank arrives at barrier k + 1 */
+        for (int32_t r = 0; r < c->size; r++)
+            parts[r] = (const char *)qmar__shm_buffer(m, r, k);
+        reduce(parts, c->size, rows, ctx, dst);
+        return QMAR_SUCCESS;
+    }
     int64_t lo, hi;
     qmar__chunk(rows, c->size, c->rank, &lo, &hi);
-    const char *parts[QMAR_COMM_MAX_RANKS];
     for (int32_t r = 0; r < c->size; r++)
         parts[r] = (const char *)qmar__shm_buffer(m, r, k) + lo * row_bytes;
     /* buffer k + 1: peers read it last before barrier k - 1, and all have passed k */
@@ -88,12 +107,26 @@ static qmar_status reduce_round(qmar_comm *c, const char *src, char *dst, int64_
     return QMAR_SUCCESS;
 }
 
+static qmar_status reduce_round(qmar_comm *c, const char *src, char *dst, int64_t rows,
+                                int64_t row_bytes, qmar__chunk_reduce reduce, const void *ctx)
+{
+    qmar__shm *m = shm_of(c);
+    memcpy(qmar__shm_buffer(m, c->rank, m->seq + 1), src, (size_t)(rows * row_bytes));
+    return reduce_posted(c, dst, rows, row_bytes, reduce, ctx);
+}
+
+/* Rows of row_bytes bytes one buffer holds (0: a row is longer than a buffer). */
+static int64_t rows_per_buffer(int64_t row_bytes)
+{
+    return row_bytes > 0 ? (int64_t)QMAR__SHM_HALF / row_bytes : 0;
+}
+
 /* Rounds of as many rows as one buffer holds; rows longer than a buffer go point to point
  * (every rank has the same m and n, so every rank takes the same path). */
 static qmar_status reduce_rows(qmar_comm *c, const char *src, char *dst, int64_t m,
                                int64_t row_bytes, qmar__chunk_reduce reduce, const void *ctx)
 {
-    int64_t per_round = row_bytes > 0 ? (int64_t)QMAR__SHM_HALF / row_bytes : m;
+    int64_t per_round = rows_per_buffer(row_bytes);
     if (per_round < 1)
         return qmar__mpi_reduce_rows(c, src, dst, m, row_bytes, reduce, ctx);
     return qmar__mpi_in_rounds(c, reduce_round, per_round, src, dst, m, row_bytes, reduce, ctx);
@@ -104,6 +137,70 @@ static qmar_status shm_allreduce_y(qmar_comm *c, const uint16_t *e, uint16_t *ou
 {
     qmar__y_reduce_ctx ctx = {n, y};
     return reduce_rows(c, (const char *)e, (char *)out, m, n * 2, qmar__reduce_y_chunk, &ctx);
+}
+
+static int64_t shm_produced_round_rows(const qmar_comm *c, int64_t row_bytes)
+{
+    (void)c;
+    return rows_per_buffer(row_bytes);
+}
+
+/* Whole rounds, one behind: round b's rows are produced into this rank's buffer of barrier k_b,
+ * the rank arrives there and, before it waits, produces round b + 1 and arrives at k_b + 1; only
+ * then it waits at k_b and reduces round b. So a rank that is ahead computes instead of waiting
+ * (the ranks' times add up per Run, not per round), and a barrier's latency hides behind a
+ * round of computing. Buffer k_b + 1 is written after this rank waited at k_b - 1, i.e. after
+ * every peer arrived there, having finished reading what it read of buffers up to k_b - 3
+ * (QMAR__SHM_BUFFERS = 4: buffer k_b + 1 is buffer k_b - 3, mpi_shm.h). */
+static qmar_status produced_ahead(qmar_comm *c, qmar__produce_rows produce, void *arg,
+                                  uint16_t *out, int64_t m, int64_t n, const void *ctx)
+{
+    qmar__shm *sh = shm_of(c);
+    int64_t per_round = rows_per_buffer(n * 2);
+    int64_t rounds = m > 0 ? (m - 1) / per_round + 1 : 0;
+    uint64_t pending = 0; /* the barrier of round b - 1, produced but not reduced yet */
+    for (int64_t b = 0; b <= rounds; b++) {
+        uint64_t k = 0;
+        qmar_status st;
+        if (b < rounds) {
+            int64_t r0 = b * per_round, rows = m - r0 < per_round ? m - r0 : per_round;
+            produce(arg, r0, rows, (uint16_t *)qmar__shm_buffer(sh, c->rank, sh->seq + 1));
+            if ((st = qmar__shm_arrive(c, "reduce-scatter", &k)) != QMAR_SUCCESS)
+                return st;
+        }
+        if (b > 0) {
+            if ((st = qmar__shm_wait(c, pending, "reduce-scatter")) != QMAR_SUCCESS)
+                return st;
+            int64_t r0 = (b - 1) * per_round, rows = m - r0 < per_round ? m - r0 : per_round;
+            const char *parts[QMAR_COMM_MAX_RANKS];
+            for (int32_t r = 0; r < c->size; r++)
+                parts[r] = (const char *)qmar__shm_buffer(sh, r, pending);
+            qmar__reduce_y_chunk(parts, c->size, rows, ctx, (char *)(out + r0 * n));
+        }
+        pending = k;
+    }
+    return QMAR_SUCCESS;
+}
+
+/* comm.h: each round's rows are produced into this rank's buffer of the coming barrier, then
+ * reduced as reduce_round's copy would have been. */
+static qmar_status shm_allreduce_y_produced(qmar_comm *c, qmar__produce_rows produce, void *arg,
+                                            uint16_t *out, int64_t m, int64_t n, int32_t y)
+{
+    qmar__shm *sh = shm_of(c);
+    qmar__y_reduce_ctx ctx = {n, y};
+    if (reduce_whole_rounds(c))
+        return produced_ahead(c, produce, arg, out, m, n, &ctx);
+    int64_t per_round = rows_per_buffer(n * 2);
+    for (int64_t r0 = 0; r0 < m; r0 += per_round) {
+        int64_t rows = m - r0 < per_round ? m - r0 : per_round;
+        produce(arg, r0, rows, (uint16_t *)qmar__shm_buffer(sh, c->rank, sh->seq + 1));
+        qmar_status st = reduce_posted(c, (char *)(out + r0 * n), rows, n * 2,
+                                       qmar__reduce_y_chunk, &ctx);
+        if (st != QMAR_SUCCESS)
+            return st;
+    }
+    return QMAR_SUCCESS;
 }
 
 static qmar_status shm_lowbit_allreduce(qmar_comm *c, const int8_t *q1, int8_t *q2, int64_t m,
@@ -118,6 +215,8 @@ const qmar__backend_ops qmar__mpi_shm_ops = {
     .allgather = shm_allgather,
     .allgather_riding = shm_allgather_riding,
     .allreduce_y = shm_allreduce_y,
+    .allreduce_y_produced = shm_allreduce_y_produced,
+    .produced_round_rows = shm_produced_round_rows,
     .lowbit_allreduce = shm_lowbit_allreduce,
     .revoke = qmar__mpi_revoke,
     .agree_outcome = qmar__mpi_agree_outcome,
