@@ -65,6 +65,16 @@ def log(msg):
     print(msg, flush=True)
 
 
+def write_atomic(path, text):
+    """Writes a file that another test may be reading or writing at the same moment (the suite's
+    tests run side by side: the summary, the Why3 configuration's stamp): a reader sees the old
+    text or the new one, never half of it, and of two writers the last one wins whole."""
+    tmp = "%s.%d.tmp" % (path, os.getpid())
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
 # ---- configuration -------------------------------------------------------------------------------
 
 def read_flags(path):
@@ -143,8 +153,7 @@ def why3_config(build_root):
         if r.returncode != 0 or not os.path.exists(tmp):
             raise SystemExit("why3 config detect failed:\n" + r.stdout + r.stderr)
         os.replace(tmp, path)
-        with open(stamp, "w") as f:
-            f.write(versions)
+        write_atomic(stamp, versions)
     return path
 
 
@@ -557,8 +566,7 @@ def function_table(run):
 
 def write_result(build, name, result):
     path = os.path.join(build, "proofs", name, "result.json")
-    with open(path, "w") as f:
-        json.dump(result, f, indent=1)
+    write_atomic(path, json.dumps(result, indent=1))
     write_summary(build)
 
 
@@ -572,8 +580,7 @@ def write_summary(build):
         if os.path.isfile(path):
             with open(path) as f:
                 results.append(json.load(f))
-    with open(os.path.join(root, "summary.json"), "w") as f:
-        json.dump(results, f, indent=1)
+    write_atomic(os.path.join(root, "summary.json"), json.dumps(results, indent=1))
     lines = ["%-12s %-40s %6s %6s  %-22s %8s  %s" % ("unit", "function", "goals", "proved",
                                                     "prover (goals)", "time s", "smoke"),
              "-" * 112]
@@ -604,8 +611,7 @@ def write_summary(build):
                 lines.append("  %-8s %-32s %-10s %-16s %5.0f s  %s" % (
                     "killed" if m["killed"] else "FAILED", m["name"], m.get("unit", ""),
                     m.get("how", ""), m.get("seconds", 0), m["mutation"]))
-    with open(os.path.join(root, "summary.txt"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    write_atomic(os.path.join(root, "summary.txt"), "\n".join(lines) + "\n")
 
 
 def cmd_unit(args):
