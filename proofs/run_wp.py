@@ -430,6 +430,26 @@ def save_result_record(src_root, run):
     log("wrote %s" % path)
 
 
+def selected_provers(flags):
+    """The provers a pass of wp.flags adds: `-wp-prover=-z3,cvc4` -> ["cvc4"] (in Frama-C 25 the
+    selection carries over -then, so each pass removes the others and adds its own, wp.flags)."""
+    out = []
+    for i, f in enumerate(flags):
+        value = f.split("=", 1)[1] if f.startswith("-wp-prover=") else \
+            flags[i + 1] if f == "-wp-prover" and i + 1 < len(flags) else None
+        if value is not None:
+            out += [p.lstrip("+") for p in value.split(",") if p and not p.startswith("-")]
+    return out
+
+
+def prover_selection(provers, passes):
+    """The -wp-prover flag that selects exactly `provers`, whatever the earlier passes chose."""
+    every = []
+    for p in passes:
+        every += [q for q in selected_provers(p) if q not in every]
+    return "-wp-prover=" + ",".join(["-" + q for q in every if q not in provers] + provers)
+
+
 def run_wp(src_root, build_root, unit, source_path, functions, workdir, label, mutant=False,
            cache_name=None, mode="wp", versions=None, smoke=True):
     """Runs every pass of wp.flags on one file, through the WP cache of cache_name; returns a
@@ -458,18 +478,29 @@ def run_wp(src_root, build_root, unit, source_path, functions, workdir, label, m
     cpp_args = "-cpp-extra-args=" + " ".join(shlex.quote(f) for f in cpp)
     cmd = ["frama-c", cpp_args, source_path]
     fct = [] if functions == "all" else ["-wp-fct", ",".join(functions)]
+    # The unit's -cpp-extra-args are in cpp_args already: repeated in a -then pass, they would add
+    # to the kernel's list and make frama-c parse the file again, so that the pass proved a second
+    # copy of every goal (under new names) instead of the goals the earlier passes left.
+    unit_flags = [f for f in unit.get("flags", []) if not f.startswith("-cpp-extra-args=")]
     for i, p in enumerate(passes):
         if i:
             cmd.append("-then")
-        cmd += common + cache + fct + list(unit.get("flags", [])) + p + mutant_flags
+        cmd += common + cache + fct + unit_flags + p + mutant_flags
     # ACSL lemmas of the unit's .acsl files: WP proves a global lemma only when no -wp-fct
     # restricts it, so each prover pass is run once more, at the end, on just those lemmas (by
     # name; the pass's own -wp-prop is left out, since occurrences of it add up).
+    # A lemma proven in one of these passes is tried again in the next (unlike a function's goal),
+    # so each lemma pass runs the provers of its own and every earlier prover pass: WP stops the
+    # others when one proves the goal, and the earlier prover's proof is a hit in this run's WP
+    # cache (a later prover alone would spend its whole timeout on a lemma only an earlier one
+    # proves: Z3 on chunk_covers, 120 s).
+    earlier = []
     for p in passes if unit.get("lemmas") and not mutant else []:
         if "-wp-smoke-tests" not in p:
-            cmd += ["-then"] + common + cache + list(unit.get("flags", [])) + \
-                [f for f in p if not f.startswith("-wp-prop")] + \
-                ["-wp-prop=" + ",".join(unit["lemmas"])]
+            earlier += [q for q in selected_provers(p) if q not in earlier]
+            cmd += ["-then"] + common + cache + unit_flags + \
+                [f for f in p if not f.startswith(("-wp-prop", "-wp-prover"))] + \
+                [prover_selection(earlier, passes), "-wp-prop=" + ",".join(unit["lemmas"])]
     start = time.time()
     inputs = result_inputs(src_root, build_root, cmd, cpp_args, source_path, workdir,
                            versions or tool_versions())
