@@ -65,6 +65,16 @@ def log(msg):
     print(msg, flush=True)
 
 
+def write_atomic(path, text):
+    """Writes a file that another test may be reading or writing at the same moment (the suite's
+    tests run side by side: the summary, the Why3 configuration's stamp): a reader sees the old
+    text or the new one, never half of it, and of two writers the last one wins whole."""
+    tmp = "%s.%d.tmp" % (path, os.getpid())
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
 # ---- configuration -------------------------------------------------------------------------------
 
 def read_flags(path):
@@ -143,8 +153,7 @@ def why3_config(build_root):
         if r.returncode != 0 or not os.path.exists(tmp):
             raise SystemExit("why3 config detect failed:\n" + r.stdout + r.stderr)
         os.replace(tmp, path)
-        with open(stamp, "w") as f:
-            f.write(versions)
+        write_atomic(stamp, versions)
     return path
 
 
@@ -421,6 +430,26 @@ def save_result_record(src_root, run):
     log("wrote %s" % path)
 
 
+def selected_provers(flags):
+    """The provers a pass of wp.flags adds: `-wp-prover=-z3,cvc4` -> ["cvc4"] (in Frama-C 25 the
+    selection carries over -then, so each pass removes the others and adds its own, wp.flags)."""
+    out = []
+    for i, f in enumerate(flags):
+        value = f.split("=", 1)[1] if f.startswith("-wp-prover=") else \
+            flags[i + 1] if f == "-wp-prover" and i + 1 < len(flags) else None
+        if value is not None:
+            out += [p.lstrip("+") for p in value.split(",") if p and not p.startswith("-")]
+    return out
+
+
+def prover_selection(provers, passes):
+    """The -wp-prover flag that selects exactly `provers`, whatever the earlier passes chose."""
+    every = []
+    for p in passes:
+        every += [q for q in selected_provers(p) if q not in every]
+    return "-wp-prover=" + ",".join(["-" + q for q in every if q not in provers] + provers)
+
+
 def run_wp(src_root, build_root, unit, source_path, functions, workdir, label, mutant=False,
            cache_name=None, mode="wp", versions=None, smoke=True):
     """Runs every pass of wp.flags on one file, through the WP cache of cache_name; returns a
@@ -449,18 +478,29 @@ def run_wp(src_root, build_root, unit, source_path, functions, workdir, label, m
     cpp_args = "-cpp-extra-args=" + " ".join(shlex.quote(f) for f in cpp)
     cmd = ["frama-c", cpp_args, source_path]
     fct = [] if functions == "all" else ["-wp-fct", ",".join(functions)]
+    # The unit's -cpp-extra-args are in cpp_args already: repeated in a -then pass, they would add
+    # to the kernel's list and make frama-c parse the file again, so that the pass proved a second
+    # copy of every goal (under new names) instead of the goals the earlier passes left.
+    unit_flags = [f for f in unit.get("flags", []) if not f.startswith("-cpp-extra-args=")]
     for i, p in enumerate(passes):
         if i:
             cmd.append("-then")
-        cmd += common + cache + fct + list(unit.get("flags", [])) + p + mutant_flags
+        cmd += common + cache + fct + unit_flags + p + mutant_flags
     # ACSL lemmas of the unit's .acsl files: WP proves a global lemma only when no -wp-fct
     # restricts it, so each prover pass is run once more, at the end, on just those lemmas (by
     # name; the pass's own -wp-prop is left out, since occurrences of it add up).
+    # A lemma proven in one of these passes is tried again in the next (unlike a function's goal),
+    # so each lemma pass runs the provers of its own and every earlier prover pass: WP stops the
+    # others when one proves the goal, and the earlier prover's proof is a hit in this run's WP
+    # cache (a later prover alone would spend its whole timeout on a lemma only an earlier one
+    # proves: Z3 on chunk_covers, 120 s).
+    earlier = []
     for p in passes if unit.get("lemmas") and not mutant else []:
         if "-wp-smoke-tests" not in p:
-            cmd += ["-then"] + common + cache + list(unit.get("flags", [])) + \
-                [f for f in p if not f.startswith("-wp-prop")] + \
-                ["-wp-prop=" + ",".join(unit["lemmas"])]
+            earlier += [q for q in selected_provers(p) if q not in earlier]
+            cmd += ["-then"] + common + cache + unit_flags + \
+                [f for f in p if not f.startswith(("-wp-prop", "-wp-prover"))] + \
+                [prover_selection(earlier, passes), "-wp-prop=" + ",".join(unit["lemmas"])]
     start = time.time()
     inputs = result_inputs(src_root, build_root, cmd, cpp_args, source_path, workdir,
                            versions or tool_versions())
@@ -557,8 +597,7 @@ def function_table(run):
 
 def write_result(build, name, result):
     path = os.path.join(build, "proofs", name, "result.json")
-    with open(path, "w") as f:
-        json.dump(result, f, indent=1)
+    write_atomic(path, json.dumps(result, indent=1))
     write_summary(build)
 
 
@@ -572,8 +611,7 @@ def write_summary(build):
         if os.path.isfile(path):
             with open(path) as f:
                 results.append(json.load(f))
-    with open(os.path.join(root, "summary.json"), "w") as f:
-        json.dump(results, f, indent=1)
+    write_atomic(os.path.join(root, "summary.json"), json.dumps(results, indent=1))
     lines = ["%-12s %-40s %6s %6s  %-22s %8s  %s" % ("unit", "function", "goals", "proved",
                                                     "prover (goals)", "time s", "smoke"),
              "-" * 112]
@@ -604,8 +642,7 @@ def write_summary(build):
                 lines.append("  %-8s %-32s %-10s %-16s %5.0f s  %s" % (
                     "killed" if m["killed"] else "FAILED", m["name"], m.get("unit", ""),
                     m.get("how", ""), m.get("seconds", 0), m["mutation"]))
-    with open(os.path.join(root, "summary.txt"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    write_atomic(os.path.join(root, "summary.txt"), "\n".join(lines) + "\n")
 
 
 def cmd_unit(args):

@@ -3,7 +3,10 @@
 """Checks that the key of a result record (run_wp.py, proofs/README.md "The cache") changes with
 every input it must cover, so that a recorded result is never replayed for a changed unit:
 an ACSL comment in an included header, a header included from a header, a preprocessor flag, a
-frama-c flag, a tool version; and that a record whose key differs is not used.
+frama-c flag, a tool version; and that a record whose key differs is not used. Also that the
+frama-c command run_wp.py builds from proofs/wp.flags runs one prover per pass (Frama-C 25 adds
+-wp-prover across -then: proofs/README.md, "How long the suite takes"), the lemma passes the
+provers of the earlier passes, and a unit's -cpp-extra-args only in the first preprocessing.
 
   test_result_key.py   (needs frama-c for -print-cpp-commands; part of the proofs suite)
 Ends with "N passed, N failed"; exit status 1 on any failure.
@@ -29,7 +32,73 @@ def write(path, text):
         f.write(text)
 
 
+def provers_per_pass(cmd):
+    """The provers each -then pass of a frama-c command runs, as Frama-C 25 reads -wp-prover: the
+    selection carries over -then; `-wp-prover X` and `-wp-prover=X,+Y` add, `=-X` removes."""
+    selected, out = [], []
+    for i, a in enumerate(cmd + ["-then"]):
+        if a == "-then":
+            out.append(list(selected))
+            continue
+        value = a.split("=", 1)[1] if a.startswith("-wp-prover=") else \
+            cmd[i + 1] if a == "-wp-prover" else None
+        for p in (value.split(",") if value else []):
+            if p.startswith("-"):
+                selected = [q for q in selected if q != p[1:]]
+            elif p.lstrip("+") not in selected:
+                selected.append(p.lstrip("+"))
+    return out
+
+
+def built_command(src, unit, functions):
+    """The command run_wp.run_wp builds for `unit` (compile flags and the record stubbed out)."""
+    seen = {}
+    saved = run_wp.compile_flags, run_wp.load_result_record
+    def record(_src, _name, inputs):
+        seen["command"] = inputs["command"]
+        return run_wp.Run()
+    run_wp.compile_flags = lambda *a: []
+    run_wp.load_result_record = record
+    try:
+        run_wp.run_wp(src, os.path.join(src, "build"), unit, unit["path"], functions,
+                      os.path.join(src, "build", "cmd"), "cmd", mode="result",
+                      versions={"frama-c": "25.0"})
+    finally:
+        run_wp.compile_flags, run_wp.load_result_record = saved
+    return seen["command"]
+
+
+def check_command():
+    real = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wp.flags")
+    _, passes, _ = run_wp.read_flags(real)
+    with tempfile.TemporaryDirectory() as src:
+        os.makedirs(os.path.join(src, "proofs"))
+        with open(real) as f:
+            write(os.path.join(src, "proofs", "wp.flags"), f.read())
+        source = os.path.join(src, "u.c")
+        write(source, "int f(int x) { return x; }\n")
+        unit = {"source": "u.c", "path": source, "name": "u",
+                "flags": ["-cpp-extra-args=-DQMAR_X=1"], "lemmas": ["l1", "l2"]}
+        cmd = built_command(src, unit, ["f"])
+        per_pass = provers_per_pass(cmd)
+        main_passes = per_pass[:len(passes)]
+        check("each pass of wp.flags runs exactly its own prover",
+              main_passes == [provers_per_pass(p)[0] for p in passes]
+              and all(len(p) == 1 for p in main_passes))
+        every = []
+        for p in main_passes:
+            every += [q for q in p if q not in every]
+        lemma_passes = per_pass[len(passes):]
+        check("the last lemma pass runs every prover pass's prover",
+              len(lemma_passes) >= 2 and sorted(lemma_passes[-1]) == sorted(every)
+              and all(len(a) <= len(b) for a, b in zip(lemma_passes, lemma_passes[1:])))
+        check("a unit's -cpp-extra-args are in the first preprocessing only",
+              [a for a in cmd if a.startswith("-cpp-extra-args")] == [cmd[1]]
+              and "-DQMAR_X=1" in cmd[1])
+
+
 def main():
+    check_command()
     with tempfile.TemporaryDirectory() as src:
         build = os.path.join(src, "build")
         work = os.path.join(build, "unit")
