@@ -291,6 +291,7 @@ int64_t msf_to_int_clamped(msf_fmt f, uint32_t bits, int64_t lo, int64_t hi)
     uint64_t low = mag.lo & (uint64_t)INT64_MAX;
     /*@ assert low <= INT64_MAX; */
     int64_t m = (int64_t)low;
+    /*@ assert 0 <= m; */
     int64_t v = x.neg ? -m : m;
     return v < lo ? lo : v > hi ? hi : v;
 }
