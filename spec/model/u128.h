@@ -118,8 +118,11 @@ static inline uint64_t shl64(uint64_t x, int n)
         x = (x & UINT64_C(0xFFFFFFFFFFFFFFF)) << 4;
     if (n & 2)
         x = (x & UINT64_C(0x3FFFFFFFFFFFFFFF)) << 2;
-    if (n & 1)
-        x = (x & UINT64_C(0x7FFFFFFFFFFFFFFF)) << 1;
+    if (n & 1) {
+        uint64_t low = x & UINT64_C(0x7FFFFFFFFFFFFFFF);
+        /*@ assert low <= 0x7FFFFFFFFFFFFFFF; */
+        x = low << 1;
+    }
     return x;
 }
 
@@ -163,16 +166,27 @@ static inline u128 u128_shr(u128 a, int n)
     return r;
 }
 
+/* Monotony of the product, one factor at a time (a ghost lemma: no code). */
+/*@ ghost
+  /@ requires 0 <= x <= y && 0 <= z;
+     assigns \nothing;
+     ensures x * z <= y * z;
+  @/
+  static void u128_lemma_mul_mono(uint64_t x, uint64_t y, uint64_t z)
+  {
+  }
+*/
+
 /* The exact product of two 64-bit numbers, from four 32 x 32-bit partial products. */
 /*@ assigns \nothing; */
 static inline u128 u128_mul64(uint64_t a, uint64_t b)
 {
     uint64_t a0 = a & UINT32_MAX, a1 = a >> 32, b0 = b & UINT32_MAX, b1 = b >> 32;
     /*@ assert a0 <= UINT32_MAX && a1 <= UINT32_MAX && b0 <= UINT32_MAX && b1 <= UINT32_MAX; */
-    /* Each product is below 2^64: x * y <= x * (2^32 - 1) <= (2^32 - 1)^2 (monotony, one factor
-     * at a time, so the provers need no nonlinear search). */
-    /*@ assert nonlinear: a0 * b0 <= a0 * UINT32_MAX && a0 * b1 <= a0 * UINT32_MAX; */
-    /*@ assert nonlinear: a1 * b0 <= a1 * UINT32_MAX && a1 * b1 <= a1 * UINT32_MAX; */
+    /* Each product is below 2^64: x * y <= (2^32 - 1) * y <= (2^32 - 1)^2, by monotony. */
+    /*@ ghost u128_lemma_mul_mono(a0, UINT32_MAX, b0); u128_lemma_mul_mono(b0, UINT32_MAX, UINT32_MAX);
+              u128_lemma_mul_mono(a0, UINT32_MAX, b1); u128_lemma_mul_mono(b1, UINT32_MAX, UINT32_MAX);
+              u128_lemma_mul_mono(a1, UINT32_MAX, b0); u128_lemma_mul_mono(a1, UINT32_MAX, b1); */
     u128 r = {a1 * b1, a0 * b0};
     u128 m0 = u128_shl(u128_from64(a0 * b1), 32); /* the cross products, at bit 32 */
     u128 m1 = u128_shl(u128_from64(a1 * b0), 32);
