@@ -287,8 +287,8 @@ int64_t msf_to_int_clamped(msf_fmt f, uint32_t bits, int64_t lo, int64_t hi)
     if (x.kind == MSF_INF || (!u128_is_zero(x.mag) && x.exp + bit_length(x.mag) > 62))
         return x.neg ? lo : hi; /* |value| >= 2^62: beyond any allowed bound */
     msf_u128 mag = x.exp >= 0 ? u128_shl(x.mag, x.exp) : u128_shr(x.mag, -x.exp);
-    /* mag < 2^62 here; the mask changes nothing and shows the conversion cannot overflow. */
-    uint64_t low = mag.lo & (uint64_t)INT64_MAX;
+    /* mag < 2^62 here; reducing it mod 2^63 changes nothing and shows the cast cannot overflow. */
+    uint64_t low = mag.lo % (UINT64_C(1) << 63);
     /*@ assert low <= INT64_MAX; */
     int64_t m = (int64_t)low;
     /*@ assert 0 <= m; */

@@ -121,7 +121,7 @@ static inline uint64_t shl64(uint64_t x, int n)
     if (n & 1) {
         uint64_t low = x & UINT64_C(0x7FFFFFFFFFFFFFFF);
         /*@ assert low <= 0x7FFFFFFFFFFFFFFF; */
-        x = low << 1;
+        x = low * 2; /* x << 1 */
     }
     return x;
 }
@@ -181,7 +181,7 @@ static inline u128 u128_shr(u128 a, int n)
 /*@ assigns \nothing; */
 static inline u128 u128_mul64(uint64_t a, uint64_t b)
 {
-    uint64_t a0 = a & UINT32_MAX, a1 = a >> 32, b0 = b & UINT32_MAX, b1 = b >> 32;
+    uint64_t a0 = a % (UINT64_C(1) << 32), a1 = a >> 32, b0 = b % (UINT64_C(1) << 32), b1 = b >> 32;
     /*@ assert a0 <= UINT32_MAX && a1 <= UINT32_MAX && b0 <= UINT32_MAX && b1 <= UINT32_MAX; */
     /* Each product is below 2^64: x * y <= (2^32 - 1) * y <= (2^32 - 1)^2, by monotony. */
     /*@ ghost u128_lemma_mul_mono(a0, UINT32_MAX, b0); u128_lemma_mul_mono(b0, UINT32_MAX, UINT32_MAX);
