@@ -13,9 +13,11 @@
 
 #include <stdint.h>
 
+#include "u128.h"
+
 /* Exact intermediates need more than 64 bits (a 24x24-bit product shifted for alignment, a
- * 64-bit-scaled quotient). __extension__ keeps -pedantic builds quiet about the GNU type. */
-__extension__ typedef unsigned __int128 msf_u128;
+ * 64-bit-scaled quotient): a two-word integer in standard C (u128.h), which Frama-C can prove. */
+typedef u128 msf_u128;
 
 /* A binary interchange format: exponent field width and stored fraction width. */
 typedef struct msf_fmt {
@@ -40,14 +42,35 @@ typedef struct msf_num {
     int sticky;
 } msf_num;
 
+/* What the proof (proofs/units/softfp.json) assumes of the arguments: the three formats only,
+ * and exponents far from int32's limits (decoded values have -149 <= exp <= 104). */
+/*@ predicate msf_valid_fmt(msf_fmt f) =
+      (f.ebits == 8 && f.mbits == 23) || (f.ebits == 5 && f.mbits == 10) ||
+      (f.ebits == 8 && f.mbits == 7);
+    // Exponent of the smallest normal number (emin_of in softfp.c).
+    logic integer msf_emin(msf_fmt f) = f.ebits == 8 ? -126 : -14;
+    predicate msf_kind_ok(msf_num x) =
+      x.kind == MSF_FINITE || x.kind == MSF_INF || x.kind == MSF_NAN;
+    // A decoded value (or any operand of msf_add and msf_div).
+    predicate msf_small(msf_num x) = msf_kind_ok(x) &&
+      (x.kind == MSF_FINITE ==> (x.mag.hi == 0 && x.mag.lo < 33554432 && -1000 <= x.exp <= 1000 &&
+                                 x.sticky == 0));
+    // An operand of msf_mul: a decoded value or an msf_from_int result.
+    predicate msf_mul_operand(msf_num x) = msf_kind_ok(x) &&
+      (x.kind == MSF_FINITE ==> (x.mag.hi == 0 && -1000 <= x.exp <= 1000 && x.sticky == 0));
+    // What msf_round accepts: every result of msf_mul, msf_add and msf_div.
+    predicate msf_exp_bounded(msf_num x) = msf_kind_ok(x) &&
+      (x.kind == MSF_FINITE ==> -1048576 <= x.exp <= 1048576);
+*/
+
 /* Bits -> exact value. Subnormals decode to their true value (no DAZ). */
 msf_num msf_decode(msf_fmt f, uint32_t bits);
 /* Exact value -> bits of format f: RNE, subnormals kept, overflow to ±inf, canonical NaN. */
 uint32_t msf_round(msf_fmt f, msf_num x);
 
 /* Exact arithmetic with IEEE special-value rules. Operands must have sticky == 0 (decoded values
- * or msf_from_int results). msf_mul needs the product of the mags below 2^126; msf_add and
- * msf_div need each mag below 2^25 (every decoded value of the three formats qualifies). */
+ * or msf_from_int results). msf_mul needs each mag below 2^64; msf_add and msf_div
+ * need each mag below 2^25 (every decoded value of the three formats qualifies). */
 msf_num msf_mul(msf_num a, msf_num b);
 msf_num msf_add(msf_num a, msf_num b); /* exact up to rounding to <= 24 bits, see softfp.c */
 msf_num msf_div(msf_num a, msf_num b); /* quotient to >= 40 bits plus sticky: rounds exactly */
