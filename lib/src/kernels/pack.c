@@ -7,7 +7,8 @@
 #include "kernel.h"
 
 /* The layout as ACSL (proofs/units/pack: the size of the packed buffer is computed without
- * overflow). */
+ * overflow; the offsets and the packing loops are annotated below, not yet proven:
+ * proofs/README.md, "Not yet proven"). */
 #include "../../spec/acsl/pack.acsl" /* found through -I lib/src, as the headers do */
 
 #if defined(__SSE2__)
@@ -215,6 +216,7 @@ static int64_t at(const qmar__bfmt *f, int64_t kp, int64_t t, int64_t j)
     requires rows_ok(r, t, 4, ja, jb) && t + 4 <= kp && t % 4 == 0;
     requires pb_panel(f->nr, kp, jb - 1) + kp * f->nr <= 4611686018427387904;
     requires \valid(packed + (0 .. pb_panel(f->nr, kp, jb - 1) + kp * f->nr - 1));
+    requires \separated(f, r, packed + (0 .. pb_panel(f->nr, kp, jb - 1) + kp * f->nr - 1));
     assigns packed[0 .. pb_panel(f->nr, kp, jb - 1) + kp * f->nr - 1];
 */
 static void rows4(const qmar__bfmt *f, int64_t kp, const qmar__b_rect *r, int64_t t, int64_t ja,
@@ -272,6 +274,7 @@ static void rows4(const qmar__bfmt *f, int64_t kp, const qmar__b_rect *r, int64_
     requires rows_ok(r, t, 2, ja, jb) && t + 2 <= kp && t % 2 == 0;
     requires pb_panel(f->nr, kp, jb - 1) + kp * f->nr <= 4611686018427387904;
     requires \valid(packed + (0 .. pb_panel(f->nr, kp, jb - 1) + kp * f->nr - 1));
+    requires \separated(f, r, packed + (0 .. pb_panel(f->nr, kp, jb - 1) + kp * f->nr - 1));
     assigns packed[0 .. pb_panel(f->nr, kp, jb - 1) + kp * f->nr - 1];
 */
 static void rows2(const qmar__bfmt *f, int64_t kp, const qmar__b_rect *r, int64_t t, int64_t ja,
@@ -320,6 +323,7 @@ static void rows2(const qmar__bfmt *f, int64_t kp, const qmar__b_rect *r, int64_
 /* One group of column j: `group` bytes of x2 contiguous in t. */
 /*@ requires bfmt_ok(f);
     requires \valid_read(s + (0 .. f->group - 1)) && \valid(d + (0 .. f->group - 1));
+    requires \separated(f, d + (0 .. f->group - 1));
     assigns d[0 .. f->group - 1];
 */
 static void col_group(const qmar__bfmt *f, const int8_t *s, uint8_t *d)
@@ -342,6 +346,7 @@ static void col_group(const qmar__bfmt *f, const int8_t *s, uint8_t *d)
     requires rect_last(r) <= 281474976710656 && \valid_read(r->src + (0 .. rect_last(r)));
     requires pb_panel(f->nr, kp, jb - 1) + kp * f->nr <= 4611686018427387904;
     requires \valid(packed + (0 .. pb_panel(f->nr, kp, jb - 1) + kp * f->nr - 1));
+    requires \separated(f, r, packed + (0 .. pb_panel(f->nr, kp, jb - 1) + kp * f->nr - 1));
     assigns packed[0 .. pb_panel(f->nr, kp, jb - 1) + kp * f->nr - 1];
 */
 static void cols(const qmar__bfmt *f, int64_t kp, const qmar__b_rect *r, int64_t ta, int64_t tb,
@@ -411,6 +416,7 @@ static void cols(const qmar__bfmt *f, int64_t kp, const qmar__b_rect *r, int64_t
     requires 1 <= k <= 65535 && 1 <= n <= 281474976710656 && k * n <= 562949953421312;
     requires rect_ok(r, k, n);
     requires \valid(packed + (0 .. pb_size(f->nr, f->kalign, k, n) - 1));
+    requires \separated(f, r, packed + (0 .. pb_size(f->nr, f->kalign, k, n) - 1));
     assigns packed[0 .. pb_size(f->nr, f->kalign, k, n) - 1];
 */
 void qmar__pack_b_rect(const qmar__bfmt *f, int64_t k, int64_t n, const qmar__b_rect *r,
@@ -437,6 +443,7 @@ void qmar__pack_b_rect(const qmar__bfmt *f, int64_t k, int64_t n, const qmar__b_
         for (int64_t c0 = ja; c0 < jb; c0 += ROW_CHUNK) {
             int64_t c1 = min64(jb, c0 + ROW_CHUNK);
             //@ ghost lemma_panel_mono(f->nr, kp, c1 - 1, jb - 1);
+            //@ assert r->t0 < tfull ==> r->t0 % g == 0;
             /*@ loop invariant r->t0 <= t <= tfull && (tfull - t) % g == 0;
                 loop invariant r->t0 < tfull ==> t % g == 0;
                 loop assigns t, packed[0 .. pb_size(f->nr, f->kalign, k, n) - 1];
@@ -480,6 +487,7 @@ void qmar__pack_b_rect(const qmar__bfmt *f, int64_t k, int64_t n, const qmar__b_
     requires 1 <= k <= 65535 && 1 <= n <= 281474976710656 && k * n <= 562949953421312;
     requires 0 <= jlo;
     requires \valid(packed + (0 .. pb_size(f->nr, f->kalign, k, n) - 1));
+    requires \separated(f, packed + (0 .. pb_size(f->nr, f->kalign, k, n) - 1));
     assigns packed[0 .. pb_size(f->nr, f->kalign, k, n) - 1];
 */
 void qmar__pack_b_pad(const qmar__bfmt *f, int64_t k, int64_t n, int64_t jlo, int64_t jhi,
