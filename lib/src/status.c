@@ -9,6 +9,10 @@
 #define REASON_MAX 512
 static _Thread_local char last_reason[REASON_MAX];
 
+/* Every status, and any other value, has a name: a text the caller may read (a string literal). */
+/*@ assigns \nothing;
+    ensures \valid_read(\result);
+*/
 const char *qmar_status_string(qmar_status s)
 {
     switch (s) {
@@ -21,6 +25,11 @@ const char *qmar_status_string(qmar_status s)
     }
 }
 
+/* The reason buffer itself: REASON_MAX bytes the caller may read (vsnprintf always ends the text
+ * inside it with a NUL; before the first failure it is all NULs). */
+/*@ assigns \nothing;
+    ensures (char *)\result == &last_reason[0] && \valid_read(\result + (0 .. REASON_MAX - 1));
+*/
 const char *qmar_last_error(void)
 {
     return last_reason;

@@ -7,7 +7,8 @@
 #include "kernel.h"
 
 /* The layout as ACSL (proofs/units/pack: the size of the packed buffer is computed without
- * overflow). */
+ * overflow; the offsets and the packing loops are annotated below, not yet proven:
+ * proofs/README.md, "Not yet proven"). */
 #include "../../spec/acsl/pack.acsl" /* found through -I lib/src, as the headers do */
 
 #if defined(__SSE2__)
@@ -23,11 +24,17 @@ static int64_t align_up(int64_t v, int64_t a)
     return (v + a - 1) / a * a;
 }
 
+/*@ assigns \nothing;
+    ensures \result == (a > b ? a : b);
+*/
 static int64_t max64(int64_t a, int64_t b)
 {
     return a > b ? a : b;
 }
 
+/*@ assigns \nothing;
+    ensures \result == (a < b ? a : b);
+*/
 static int64_t min64(int64_t a, int64_t b)
 {
     return a < b ? a : b;
@@ -66,24 +73,176 @@ uint64_t qmar__packed_b_bytes(const qmar__bfmt *f, int64_t k, int64_t n)
     return (uint64_t)align_up(k, f->kalign) * (uint64_t)align_up(n, f->nr);
 }
 
-/* Byte offset of element (t, j). */
+/*@ ghost
+  /@ requires 1 <= g <= 4 && 0 <= t && 1 <= kp && kp % g == 0 && t < kp;
+     assigns \nothing;
+     ensures t / g * g <= t < t / g * g + g && (t / g + 1) * g <= kp;
+  @/
+  static void lemma_group_fits(int64_t t, int32_t g, int64_t kp)
+  {
+  }
+*/
+
+/* Where element (t, j) lies: at or after the start of its panel, and the bytes from it to the
+ * end of its group of rows (t % group == 0: the columns after j in the panel, group bytes each)
+ * inside the panel. What rows4, rows2, the columns and the padding write. */
+/*@ ghost
+  /@ requires bfmt_ok(f);
+     requires 1 <= kp <= 65600 && kp % f->group == 0;
+     requires 0 <= t < kp && 0 <= j;
+     requires (j / f->nr + 1) * (kp * f->nr) <= 4611686018427387904;
+     assigns \nothing;
+     ensures pb_panel(f->nr, kp, j) <= pb_at(f->nr, f->group, kp, t, j);
+     ensures pb_at(f->nr, f->group, kp, t, j) - t % f->group + (f->nr - j % f->nr) * f->group <=
+             pb_panel(f->nr, kp, j) + kp * f->nr;
+  @/
+  static void lemma_at_bounds(const qmar__bfmt *f, int64_t kp, int64_t t, int64_t j)
+  {
+      lemma_group_fits(t, f->group, kp);
+      lemma_mul_mono(t / f->group + 1, kp / f->group, (int64_t)f->nr * f->group);
+      lemma_mul_mono(j % f->nr, f->nr - 1, f->group);
+  }
+*/
+
+/* Division by a group size (1 to 4), one size at a time: each case a division by a constant. */
+/*@ ghost
+  /@ requires 1 <= g <= 4 && 0 <= x;
+     assigns \nothing;
+     ensures 0 <= x / g * g <= x < x / g * g + g;
+     ensures (x / g * g) % g == 0;
+     ensures (x + g) / g == x / g + 1 && (x + g) % g == x % g;
+     ensures x % g == 0 && 0 < x ==> g <= x;
+  @/
+  static void lemma_div_small(int64_t x, int32_t g)
+  {
+      if (g == 1) {
+      } else if (g == 2) {
+      } else if (g == 3) {
+      } else {
+      }
+  }
+*/
+
+/* The packed layout of (k, n) as pack_b_rect and pack_b_pad use it: the depth kp holds whole
+ * groups, the width np whole panels, and the size fits in int64 (2^61, as packed_b_bytes). */
+/*@ ghost
+  /@ requires bfmt_ok(f);
+     requires 1 <= k <= 65535 && 1 <= n <= 281474976710656 && k * n <= 562949953421312;
+     assigns \nothing;
+     ensures k <= pb_align(k, f->kalign) <= 65600;
+     ensures pb_align(k, f->kalign) % f->group == 0;
+     ensures n <= pb_align(n, f->nr);
+     ensures pb_align(n, f->nr) % f->nr == 0;
+     ensures pb_size(f->nr, f->kalign, k, n) <= 2305843009213693952;
+  @/
+  static void lemma_layout(const qmar__bfmt *f, int64_t k, int64_t n)
+  {
+      int64_t q = (k + f->kalign - 1) / f->kalign;
+      int64_t kp = q * f->kalign;
+      int64_t qn = (n + f->nr - 1) / f->nr;
+      int64_t np = qn * f->nr;
+      /@ assert kp == pb_align(k, f->kalign) && np == pb_align(n, f->nr); @/
+      /@ assert k <= kp <= k + f->kalign - 1 && n <= np <= n + f->nr - 1; @/
+      /@ assert kp <= 64 * k && np <= 64 * n; @/
+      lemma_mul_mono(kp, 64 * k, np);
+      lemma_mul_mono(np, 64 * n, 64 * k);
+      /@ assert kp * np <= 4096 * (k * n); @/
+      int64_t m = q * (f->kalign / f->group);
+      /@ assert f->kalign / f->group * f->group == f->kalign; @/
+      /@ assert kp == m * f->group; @/
+      /@ assert (m * f->group) % f->group == 0; @/
+      /@ assert (qn * f->nr) % f->nr == 0; @/
+  }
+*/
+
+/* The panel of column j < np ends inside the kp x np buffer. */
+/*@ ghost
+  /@ requires 1 <= nr <= 64 && 0 <= j < np && np % nr == 0 && 1 <= kp <= 65600;
+     requires kp * np <= 2305843009213693952;
+     assigns \nothing;
+     ensures (j / nr + 1) * (kp * nr) <= kp * np;
+  @/
+  static void lemma_panel_end(int64_t j, int64_t nr, int64_t np, int64_t kp)
+  {
+      /@ assert j / nr + 1 <= np / nr; @/
+      lemma_mul_mono(j / nr + 1, np / nr, kp * nr);
+      /@ assert np / nr * (kp * nr) == kp * np; @/
+  }
+*/
+
+/* Panels in column order: the panel of j starts no later than that of j2 >= j. */
+/*@ ghost
+  /@ requires 1 <= nr <= 64 && 0 <= j <= j2 && 1 <= kp <= 65600;
+     requires (j2 / nr + 1) * (kp * nr) <= 4611686018427387904;
+     assigns \nothing;
+     ensures pb_panel(nr, kp, j) <= pb_panel(nr, kp, j2);
+  @/
+  static void lemma_panel_mono(int64_t nr, int64_t kp, int64_t j, int64_t j2)
+  {
+      /@ assert j / nr <= j2 / nr; @/
+      lemma_mul_mono(j / nr, j2 / nr, kp * nr);
+  }
+*/
+
+/* Byte offset of element (t, j): pb_at of pack.acsl, without overflow (t == kp too: the padding
+ * loop forms that address, one past its last group, without writing there). */
+/*@ requires bfmt_ok(f);
+    requires 1 <= kp <= 65600 && kp % f->group == 0;
+    requires 0 <= t <= kp && 0 <= j;
+    requires (j / f->nr + 1) * (kp * f->nr) <= 4611686018427387904;
+    assigns \nothing;
+    ensures \result == pb_at(f->nr, f->group, kp, t, j);
+    ensures t < kp ==> pb_panel(f->nr, kp, j) <= \result &&
+            \result - t % f->group + (f->nr - j % f->nr) * f->group <=
+            pb_panel(f->nr, kp, j) + kp * f->nr;
+*/
 static int64_t at(const qmar__bfmt *f, int64_t kp, int64_t t, int64_t j)
 {
+    //@ ghost if (t < kp) lemma_at_bounds(f, kp, t, j);
+    //@ assert t / f->group <= kp / f->group && (t / f->group) * f->group <= kp;
+    //@ ghost lemma_mul_mono(t / f->group, kp / f->group, (int64_t)f->nr * f->group);
+    //@ ghost lemma_mul_mono(j % f->nr, f->nr - 1, f->group);
+    //@ ghost lemma_mul_mono(j / f->nr, j / f->nr + 1, kp * f->nr);
+    //@ ghost lemma_mul_mono(f->nr, kp * f->nr, j / f->nr);
+    //@ assert kp / f->group * f->group == kp;
+    //@ assert t / f->group * f->nr * f->group <= kp * f->nr;
+    //@ assert j / f->nr * kp * f->nr + kp * f->nr <= 4611686018427387904;
     return (j / f->nr) * kp * f->nr + (t / f->group) * f->nr * f->group + (j % f->nr) * f->group +
            t % f->group;
 }
 
 /* Full groups of 4 rows of x2 (contiguous in j): one 32-bit word per column. */
+/*@ requires bfmt_ok(f) && f->group == 4 && 1 <= kp <= 65600 && kp % 4 == 0;
+    requires rows_ok(r, t, 4, ja, jb) && t + 4 <= kp && t % 4 == 0;
+    requires pb_panel(f->nr, kp, jb - 1) + kp * f->nr <= 4611686018427387904;
+    requires \valid(packed + (0 .. pb_panel(f->nr, kp, jb - 1) + kp * f->nr - 1));
+    requires \separated(f, r, packed + (0 .. pb_panel(f->nr, kp, jb - 1) + kp * f->nr - 1));
+    assigns packed[0 .. pb_panel(f->nr, kp, jb - 1) + kp * f->nr - 1];
+*/
 static void rows4(const qmar__bfmt *f, int64_t kp, const qmar__b_rect *r, int64_t t, int64_t ja,
                   int64_t jb, uint8_t *packed)
 {
     uint32_t x = f->xor_mask * 0x01010101u;
+    //@ ghost lemma_mul_mono(t + 3 - r->t0, r->t1 - 1 - r->t0, r->st);
+    //@ ghost lemma_mul_mono(0, t - r->t0, r->st);
+    //@ ghost lemma_mul_mono(t - r->t0, t + 3 - r->t0, r->st);
+    //@ assert (t - r->t0) * r->st + 3 * r->st <= (r->t1 - 1 - r->t0) * r->st;
     const int8_t *s0 = r->src + (t - r->t0) * r->st + (ja - r->j0);
     const int8_t *s1 = s0 + r->st, *s2 = s1 + r->st, *s3 = s2 + r->st;
+    /*@ loop invariant ja <= j <= jb;
+        loop assigns j, packed[0 .. pb_panel(f->nr, kp, jb - 1) + kp * f->nr - 1];
+        loop variant jb - j;
+    */
     for (int64_t j = ja; j < jb;) {
         int64_t end = min64(jb, (j / f->nr + 1) * f->nr); /* the rest of this panel */
+        //@ ghost lemma_panel_mono(f->nr, kp, j, jb - 1);
         uint8_t *d = packed + at(f, kp, t, j);
         int64_t len = end - j, o = j - ja, c = 0;
+        //@ assert len <= f->nr - j % f->nr;
+        /*@ loop invariant 0 <= c <= len;
+            loop assigns c, packed[0 .. pb_panel(f->nr, kp, jb - 1) + kp * f->nr - 1];
+            loop variant len - c;
+        */
 #if defined(__SSE2__)
         __m128i xv = _mm_set1_epi32((int)x);
         for (; c + 16 <= len; c += 16) { /* 4 rows x 16 columns -> 16 words */
@@ -111,16 +270,37 @@ static void rows4(const qmar__bfmt *f, int64_t kp, const qmar__b_rect *r, int64_
 }
 
 /* Full groups of 2 rows of x2 (contiguous in j). */
+/*@ requires bfmt_ok(f) && f->group == 2 && 1 <= kp <= 65600 && kp % 2 == 0;
+    requires rows_ok(r, t, 2, ja, jb) && t + 2 <= kp && t % 2 == 0;
+    requires pb_panel(f->nr, kp, jb - 1) + kp * f->nr <= 4611686018427387904;
+    requires \valid(packed + (0 .. pb_panel(f->nr, kp, jb - 1) + kp * f->nr - 1));
+    requires \separated(f, r, packed + (0 .. pb_panel(f->nr, kp, jb - 1) + kp * f->nr - 1));
+    assigns packed[0 .. pb_panel(f->nr, kp, jb - 1) + kp * f->nr - 1];
+*/
 static void rows2(const qmar__bfmt *f, int64_t kp, const qmar__b_rect *r, int64_t t, int64_t ja,
                   int64_t jb, uint8_t *packed)
 {
     uint16_t x = (uint16_t)(f->xor_mask * 0x0101u);
+    //@ ghost lemma_mul_mono(t + 1 - r->t0, r->t1 - 1 - r->t0, r->st);
+    //@ ghost lemma_mul_mono(0, t - r->t0, r->st);
+    //@ ghost lemma_mul_mono(t - r->t0, t + 1 - r->t0, r->st);
+    //@ assert (t - r->t0) * r->st + r->st <= (r->t1 - 1 - r->t0) * r->st;
     const int8_t *s0 = r->src + (t - r->t0) * r->st + (ja - r->j0);
     const int8_t *s1 = s0 + r->st;
+    /*@ loop invariant ja <= j <= jb;
+        loop assigns j, packed[0 .. pb_panel(f->nr, kp, jb - 1) + kp * f->nr - 1];
+        loop variant jb - j;
+    */
     for (int64_t j = ja; j < jb;) {
         int64_t end = min64(jb, (j / f->nr + 1) * f->nr);
+        //@ ghost lemma_panel_mono(f->nr, kp, j, jb - 1);
         uint8_t *d = packed + at(f, kp, t, j);
         int64_t len = end - j, o = j - ja, c = 0;
+        //@ assert len <= f->nr - j % f->nr;
+        /*@ loop invariant 0 <= c <= len;
+            loop assigns c, packed[0 .. pb_panel(f->nr, kp, jb - 1) + kp * f->nr - 1];
+            loop variant len - c;
+        */
 #if defined(__SSE2__)
         __m128i xv = _mm_set1_epi16((short)x);
         for (; c + 16 <= len; c += 16) { /* 2 rows x 16 columns -> 16 pairs */
@@ -141,8 +321,17 @@ static void rows2(const qmar__bfmt *f, int64_t kp, const qmar__b_rect *r, int64_
 }
 
 /* One group of column j: `group` bytes of x2 contiguous in t. */
+/*@ requires bfmt_ok(f);
+    requires \valid_read(s + (0 .. f->group - 1)) && \valid(d + (0 .. f->group - 1));
+    requires \separated(f, d + (0 .. f->group - 1));
+    assigns d[0 .. f->group - 1];
+*/
 static void col_group(const qmar__bfmt *f, const int8_t *s, uint8_t *d)
 {
+    /*@ loop invariant 0 <= i <= f->group;
+        loop assigns i, d[0 .. f->group - 1];
+        loop variant f->group - i;
+    */
     for (int32_t i = 0; i < f->group; i++)
         d[i] = (uint8_t)s[i] ^ f->xor_mask;
 }
@@ -150,15 +339,38 @@ static void col_group(const qmar__bfmt *f, const int8_t *s, uint8_t *d)
 /* Columns of x2 contiguous in t (a transposed layout), column by column within each panel, so
  * that the columns are read straight through and the panel being written stays in cache. With
  * groups of 4, four columns x four groups at a time: a 4 x 4 transpose of 32-bit words. */
+/*@ requires bfmt_ok(f) && 2 <= f->group && 1 <= kp <= 65600 && kp % f->group == 0;
+    requires \valid_read(r) && r->st == 1 && 0 <= r->sj && 0 <= r->j0 <= ja < jb <= r->j1;
+    requires 0 <= r->t0 <= ta <= tb <= r->t1 && tb <= kp && r->t0 < r->t1;
+    requires (tb - ta) % f->group == 0 && (ta < tb ==> ta % f->group == 0);
+    requires rect_last(r) <= 281474976710656 && \valid_read(r->src + (0 .. rect_last(r)));
+    requires pb_panel(f->nr, kp, jb - 1) + kp * f->nr <= 4611686018427387904;
+    requires \valid(packed + (0 .. pb_panel(f->nr, kp, jb - 1) + kp * f->nr - 1));
+    requires \separated(f, r, packed + (0 .. pb_panel(f->nr, kp, jb - 1) + kp * f->nr - 1));
+    assigns packed[0 .. pb_panel(f->nr, kp, jb - 1) + kp * f->nr - 1];
+*/
 static void cols(const qmar__bfmt *f, int64_t kp, const qmar__b_rect *r, int64_t ta, int64_t tb,
                  int64_t ja, int64_t jb, uint8_t *packed)
 {
     int32_t g = f->group;
     int64_t step = (int64_t)f->nr * g; /* from one group to the next in a panel */
+    /*@ loop invariant ja <= j <= jb;
+        loop assigns j, packed[0 .. pb_panel(f->nr, kp, jb - 1) + kp * f->nr - 1];
+        loop variant jb - j;
+    */
     for (int64_t j = ja; j < jb;) {
         int64_t c = 1, t = ta;
+        //@ ghost lemma_mul_mono(0, j - r->j0, r->sj);
+        //@ ghost lemma_mul_mono(j - r->j0, r->j1 - 1 - r->j0, r->sj);
+        //@ ghost lemma_panel_mono(f->nr, kp, j, jb - 1);
         const int8_t *s = r->src + (j - r->j0) * r->sj + (ta - r->t0);
         uint8_t *d = packed + at(f, kp, ta, j);
+        /*@ loop invariant ta <= t <= tb && (tb - t) % g == 0 && (ta < tb ==> t % g == 0);
+            loop invariant s == r->src + (j - r->j0) * r->sj + (t - r->t0);
+            loop invariant d == packed + pb_at(f->nr, g, kp, t, j);
+            loop assigns t, s, d, packed[0 .. pb_panel(f->nr, kp, jb - 1) + kp * f->nr - 1];
+            loop variant tb - t;
+        */
 #if defined(__SSE2__)
         if (g == 4 && j + 4 <= jb && j / f->nr == (j + 3) / f->nr) {
             c = 4;
@@ -179,9 +391,19 @@ static void cols(const qmar__bfmt *f, int64_t kp, const qmar__b_rect *r, int64_t
             }
         }
 #endif
-        for (; t < tb; t += g, s += g, d += step) /* the rest, one column at a time */
+        for (; t < tb; t += g, s += g, d += step) { /* the rest, one column at a time */
+            //@ ghost lemma_at_bounds(f, kp, t, j);
+            //@ ghost lemma_div_small(t, g);
+            //@ ghost lemma_div_small(tb - t, g);
+            //@ ghost lemma_div_small(tb - t - g, g);
+            //@ assert c == 1;
+            /*@ loop invariant 0 <= i <= c;
+                loop assigns i, packed[0 .. pb_panel(f->nr, kp, jb - 1) + kp * f->nr - 1];
+                loop variant c - i;
+            */
             for (int64_t i = 0; i < c; i++)
                 col_group(f, s + i * r->sj, d + i * g);
+        }
         j += c;
     }
 }
@@ -190,44 +412,114 @@ static void cols(const qmar__bfmt *f, int64_t kp, const qmar__b_rect *r, int64_t
  * the panels written for one chunk are few enough to stay in the TLB and the cache. */
 #define ROW_CHUNK 256
 
+/*@ requires bfmt_ok(f);
+    requires 1 <= k <= 65535 && 1 <= n <= 281474976710656 && k * n <= 562949953421312;
+    requires rect_ok(r, k, n);
+    requires \valid(packed + (0 .. pb_size(f->nr, f->kalign, k, n) - 1));
+    requires \separated(f, r, packed + (0 .. pb_size(f->nr, f->kalign, k, n) - 1));
+    assigns packed[0 .. pb_size(f->nr, f->kalign, k, n) - 1];
+*/
 void qmar__pack_b_rect(const qmar__bfmt *f, int64_t k, int64_t n, const qmar__b_rect *r,
                        int64_t jlo, int64_t jhi, uint8_t *packed)
 {
     (void)n;
     int64_t kp = align_up(k, f->kalign);
+    //@ ghost lemma_layout(f, k, n);
+    //@ ghost int64_t np = (n + f->nr - 1) / f->nr * f->nr;
     int64_t ja = max64(r->j0, jlo), jb = min64(r->j1, jhi);
     if (ja >= jb || r->t0 >= r->t1)
         return;
     int32_t g = f->group;
     int64_t t = r->t0, tfull = r->t0 % g == 0 ? r->t0 + (r->t1 - r->t0) / g * g : r->t0;
+    //@ ghost lemma_div_small(r->t1 - r->t0, g);
+    //@ assert r->t0 <= tfull <= r->t1 && (tfull - r->t0) % g == 0;
+    //@ assert r->t0 < tfull ==> r->t0 % g == 0;
+    //@ ghost lemma_panel_end(jb - 1, f->nr, np, kp);
     if (r->sj == 1 && (g == 4 || g == 2)) {
+        /*@ loop invariant ja <= c0;
+            loop assigns c0, t, packed[0 .. pb_size(f->nr, f->kalign, k, n) - 1];
+            loop variant jb - c0;
+        */
         for (int64_t c0 = ja; c0 < jb; c0 += ROW_CHUNK) {
             int64_t c1 = min64(jb, c0 + ROW_CHUNK);
-            for (t = r->t0; t < tfull; t += g)
+            //@ ghost lemma_panel_mono(f->nr, kp, c1 - 1, jb - 1);
+            //@ assert r->t0 < tfull ==> r->t0 % g == 0;
+            /*@ loop invariant r->t0 <= t <= tfull && (tfull - t) % g == 0;
+                loop invariant r->t0 < tfull ==> t % g == 0;
+                loop assigns t, packed[0 .. pb_size(f->nr, f->kalign, k, n) - 1];
+                loop variant tfull - t;
+            */
+            for (t = r->t0; t < tfull; t += g) {
+                //@ ghost lemma_div_small(t, g);
+                //@ ghost lemma_div_small(tfull - t, g);
+                //@ ghost lemma_div_small(tfull - t - g, g);
+                //@ calls rows4, rows2;
                 (g == 4 ? rows4 : rows2)(f, kp, r, t, c0, c1, packed);
+            }
         }
     } else if (r->st == 1 && g > 1) {
         cols(f, kp, r, t, tfull, ja, jb, packed);
         t = tfull;
     }
-    for (; t < r->t1; t++) /* what is left: element by element */
-        for (int64_t j = ja; j < jb; j++)
+    /*@ loop invariant r->t0 <= t <= r->t1;
+        loop assigns t, packed[0 .. pb_size(f->nr, f->kalign, k, n) - 1];
+        loop variant r->t1 - t;
+    */
+    for (; t < r->t1; t++) { /* what is left: element by element */
+        /*@ loop invariant ja <= j <= jb;
+            loop assigns j, packed[0 .. pb_size(f->nr, f->kalign, k, n) - 1];
+            loop variant jb - j;
+        */
+        for (int64_t j = ja; j < jb; j++) {
+            //@ ghost lemma_panel_end(j, f->nr, np, kp);
+            //@ ghost lemma_mul_mono(0, t - r->t0, r->st);
+            //@ ghost lemma_mul_mono(0, j - r->j0, r->sj);
+            //@ ghost lemma_mul_mono(t - r->t0, r->t1 - 1 - r->t0, r->st);
+            //@ ghost lemma_mul_mono(j - r->j0, r->j1 - 1 - r->j0, r->sj);
+            //@ assert 0 <= (t - r->t0) * r->st + (j - r->j0) * r->sj <= rect_last(r);
             packed[at(f, kp, t, j)] =
                 (uint8_t)r->src[(t - r->t0) * r->st + (j - r->j0) * r->sj] ^ f->xor_mask;
+        }
+    }
 }
 
+/*@ requires bfmt_ok(f);
+    requires 1 <= k <= 65535 && 1 <= n <= 281474976710656 && k * n <= 562949953421312;
+    requires 0 <= jlo;
+    requires \valid(packed + (0 .. pb_size(f->nr, f->kalign, k, n) - 1));
+    requires \separated(f, packed + (0 .. pb_size(f->nr, f->kalign, k, n) - 1));
+    assigns packed[0 .. pb_size(f->nr, f->kalign, k, n) - 1];
+*/
 void qmar__pack_b_pad(const qmar__bfmt *f, int64_t k, int64_t n, int64_t jlo, int64_t jhi,
                       uint8_t *packed)
 {
     int64_t kp = align_up(k, f->kalign), np = align_up(n, f->nr);
+    //@ ghost lemma_layout(f, k, n);
     if (k == kp) /* only the padding columns */
         jlo = jlo > n ? jlo : n;
+    /*@ loop invariant 0 <= jlo <= j;
+        loop assigns j, packed[0 .. pb_size(f->nr, f->kalign, k, n) - 1];
+        loop variant np - j;
+    */
     for (int64_t j = jlo; j < min64(jhi, np); j++) {
+        //@ ghost lemma_panel_end(j, f->nr, np, kp);
         int64_t t = j < n ? k : 0;
+        /*@ loop invariant 0 <= t <= kp;
+            loop assigns t, packed[0 .. pb_size(f->nr, f->kalign, k, n) - 1];
+            loop variant kp - t;
+        */
         for (; t < kp && t % f->group != 0; t++)
             packed[at(f, kp, t, j)] = f->xor_mask;
         uint8_t *d = packed + at(f, kp, t, j); /* whole groups from here on */
-        for (; t < kp; t += f->group, d += (int64_t)f->nr * f->group)
+        /*@ loop invariant 0 <= t <= kp && t % f->group == 0;
+            loop invariant d == packed + pb_at(f->nr, f->group, kp, t, j);
+            loop assigns t, d, packed[0 .. pb_size(f->nr, f->kalign, k, n) - 1];
+            loop variant kp - t;
+        */
+        for (; t < kp; t += f->group, d += (int64_t)f->nr * f->group) {
+            //@ ghost lemma_at_bounds(f, kp, t, j);
+            //@ ghost lemma_div_small(t, f->group);
             memset(d, f->xor_mask, (size_t)f->group);
+        }
     }
 }
