@@ -357,15 +357,6 @@ static void staged_suite(void)
                 check_gemm(m, k, n, (int)(next() % 4), layout, (int32_t)(next() % 3) + 1);
             }
     check_gemm(7, 65535, 65, 1, QMAR__X2_NZ, 1); /* the largest k */
-    /* Side staging (avx512: the next full ND or NZ slice staged inside the micro-kernel calls
-     * of this one): more micro-panels than side groups (k = 64), a single micro-panel, the next
-     * slice in the next k block, a last k block not of whole groups (k = 1026: not staged on the
-     * side), a partial last slice (n = 129, 130), two row tiles. */
-    static const int64_t side[][3] = {{128, 64, 129}, {5, 1024, 192}, {13, 2049, 128},
-                                      {7, 1026, 130}, {385, 300, 128},  {6, 4, 256}};
-    for (int32_t layout = QMAR__X2_ND; layout <= QMAR__X2_NZ_T; layout++)
-        for (unsigned i = 0; i < sizeof side / sizeof side[0]; i++)
-            check_gemm(side[i][0], side[i][1], side[i][2], (int)(next() % 4), layout, 1);
     forced_mode = -2;
 }
 

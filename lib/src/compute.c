@@ -3,11 +3,10 @@
  * in cache, epilogue straight out of it; contiguous runs of items go to the rank's threads.
  * x2 reaches the kernel in one of three ways (route_of): read where it lies by the kernel's direct
  * path (gemm_direct: few rows), or by its staged path (gemm_staged: the rows packed tile by tile,
- * x2 rearranged one block at a time into a buffer that stays in cache: FRACTAL_NZ, and in any
- * layout a single row tile or, where staged_pays, a few) — no copy of x2 is made — or packed
- * once per Run (all of it up front, or — when x1 is a single row tile and the kernel has no
- * staged path — each column block right before its one use) with the rows of x1 packed tile by
- * tile. */
+ * x2 rearranged one block at a time into a buffer that stays in cache: FRACTAL_NZ, and a single
+ * row tile in any layout) — no copy of x2 is made — or packed once per Run (all of it up front,
+ * or — when x1 is a single row tile and the kernel has no staged path — each column block right
+ * before its one use) with the rows of x1 packed tile by tile. */
 #define _DEFAULT_SOURCE /* madvise */
 #include "fault.h"
 #include "compute.h"
@@ -86,29 +85,6 @@ static int64_t tile_rows(const qmar__kernel *kern, int64_t k)
     return mc < kern->mr ? kern->mr : mc > kern->mc ? kern->mc : mc;
 }
 
-/* The staged path's row tile: the kernel's staged_mc where it has one (0: the packed path's),
- * no more than tile_rows. */
-static int64_t staged_tile_rows(const qmar__kernel *kern, int64_t k)
-{
-    int64_t mc = tile_rows(kern, k);
-    return kern->staged_mc > 0 && kern->staged_mc < mc ? kern->staged_mc : mc;
-}
-
-/* Whether the staged path moves no more of x2 through memory than packing it would, for m rows
- * of a layout that could be packed: staged, x2 is read once per staged row tile; packed, the
- * fresh buffer's pages are zeroed, x2 is read and its packed copy written (three passes of its
- * size), then the copy is read once per row tile. Only for a kernel with a staged row tile of
- * its own (staged_mc: avx512). (Zen 4, ND k = n = 4096, thread CPU time,
- * load 10: m = 1024, 6 staged tiles against 3 + 3 passes: packed 374-387 GOPS, staged 398-408;
- * m = 4096, 22 against 3 + 11: packed 384-397, staged 366-394.) */
-static int staged_pays(const qmar__kernel *kern, int64_t m, int64_t k)
-{
-    if (kern->staged_mc <= 0) /* no blocking of its own: where measured, packing paid */
-        return 0;
-    int64_t smc = staged_tile_rows(kern, k), mc = tile_rows(kern, k);
-    return (m + smc - 1) / smc <= 3 + (m + mc - 1) / mc;
-}
-
 /* How x2 reaches the kernel. PACKED and FUSED (tests) pack it, STAGED (tests) takes the kernel's
  * gemm_staged where it has one, DIRECT (tests) its gemm_direct for any m in the layouts it reads
  * in place. Otherwise: the direct path (gemm_direct) for m up to the kernel's direct_rows
@@ -116,8 +92,7 @@ static int staged_pays(const qmar__kernel *kern, int64_t m, int64_t k)
  * past them the staged path (gemm_staged), if the kernel has
  * one, for the layouts it reads in place (FRACTAL_NZ: never packed) and for any layout when all
  * rows fit one row tile (each byte of x2 is used once: packing it all first would only add a
- * round trip through memory) or while staging moves no more of x2 than packing (staged_pays); a
- * kernel without one reads its in-place layouts directly; the
+ * round trip through memory); a kernel without one reads its in-place layouts directly; the
  * rest is packed (x2 once per Run, its bytes then met by every row tile). */
 static enum route route_of(const qmar__kernel *kern, int64_t m, int64_t k, int32_t layout,
                            int32_t mode)
@@ -131,8 +106,7 @@ static enum route route_of(const qmar__kernel *kern, int64_t m, int64_t k, int32
         (m <= kern->direct_rows || (mode == QMAR__MODE_DIRECT && inplace) ||
          (kern->direct_depth != NULL && k <= kern->direct_depth(layout, m))))
         return ROUTE_DIRECT;
-    if (kern->gemm_staged != NULL &&
-        (inplace || align_up(m, kern->mr) <= tile_rows(kern, k) || staged_pays(kern, m, k)))
+    if (kern->gemm_staged != NULL && (inplace || align_up(m, kern->mr) <= tile_rows(kern, k)))
         return ROUTE_STAGED;
     return inplace && kern->gemm_direct != NULL ? ROUTE_DIRECT : ROUTE_PACK;
 }
@@ -172,14 +146,8 @@ qmar_status qmar__compute_init_mode(qmar__compute *c, const qmar__kernel *kern, 
     c->staged = route == ROUTE_STAGED;
     int32_t fused = mode == QMAR__MODE_PACKED || mode == QMAR__MODE_FUSED ? mode
                     : mode == QMAR__MODE_BLOCKS ? 0 : -1;
-    /* Tiles no larger than the problem, so that small calls allocate little; the staged path's
-     * own row tile (if the kernel has one) in the layouts it reads in place and wherever the
-     * rows are more than one packed row tile. */
-    int64_t rows_per_tile = tile_rows(kern, k);
-    if (c->staged &&
-        ((kern->inplace_layouts >> layout & 1u) || align_up(m, kern->mr) > rows_per_tile))
-        rows_per_tile = staged_tile_rows(kern, k);
-    c->mc = min64(rows_per_tile, align_up(m, kern->mr));
+    /* Tiles no larger than the problem, so that small calls allocate little. */
+    c->mc = min64(tile_rows(kern, k), align_up(m, kern->mr));
     c->nc = min64(kern->nc, align_up(n, kern->bfmt.nr));
     c->a_area = (uint64_t)align_up((int64_t)kern->a_bytes(c->mc, k), 64);
     uint64_t c_area = (uint64_t)align_up(c->mc, kern->mr) * (uint64_t)align_up(c->nc, 16) * 4u;

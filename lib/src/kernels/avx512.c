@@ -24,14 +24,6 @@
  * and its int32 block take 3/8 of L2 each). Direct path: blocks of x2 staged into an L1-sized
  * buffer (the largest power of two not above L1d). */
 static int64_t kc_groups = 256, tile_mc = 384, tile_nc = 256, stage_bytes = 32768;
-/* Staged path (below): k blocks of staged_groups groups (a 64-column slice of B, 64 kc bytes,
- * 1/8 of L2: it is staged in one half of a two-slice scratch while the other is multiplied) and,
- * in FRACTAL_NZ, row tiles of staged_mc rows (qmar__kernel; their packed A slice takes 3/8 of L2,
- * as the packed path's). On Zen 4 (1 MiB L2: 2048 and 192; interleaved, thread CPU time, load
- * 7), NZ GOPS with the packed path's 1024 and 384 -> these: m = 1024: 382-413 -> 402-427,
- * m = 4096: 382-402 -> 394-428 (k = n = 4096). The packed path keeps its blocking: ND at
- * m = 4096 went 380-420 -> 374-403 with these. */
-static int64_t staged_groups = 512;
 
 static int64_t align_up(int64_t v, int64_t a)
 {
@@ -82,131 +74,48 @@ static inline int32_t load32(const uint8_t *p)
     return v;
 }
 
-/* A 4 x 4 transpose of the 128-bit lanes of w, x, y, v (output q = lane q of w, x, y, v),
- * XOR 0x80, stored at d, d + step, d + 2 step, d + 3 step. */
-static inline __attribute__((always_inline)) void store_lanes_t(__m512i w, __m512i x,
-                                                                __m512i y, __m512i v,
-                                                                uint8_t *d, int64_t step,
-                                                                int64_t count)
-{
-    __m512i wx_lo = _mm512_shuffle_i64x2(w, x, 0x44), wx_hi = _mm512_shuffle_i64x2(w, x, 0xEE);
-    __m512i yv_lo = _mm512_shuffle_i64x2(y, v, 0x44), yv_hi = _mm512_shuffle_i64x2(y, v, 0xEE);
-    __m512i flip = _mm512_set1_epi8((char)0x80);
-    _mm512_store_si512(d, _mm512_xor_si512(_mm512_shuffle_i64x2(wx_lo, yv_lo, 0x88), flip));
-    if (count > 1)
-        _mm512_store_si512(d + step,
-                           _mm512_xor_si512(_mm512_shuffle_i64x2(wx_lo, yv_lo, 0xDD), flip));
-    if (count > 2)
-        _mm512_store_si512(d + 2 * step,
-                           _mm512_xor_si512(_mm512_shuffle_i64x2(wx_hi, yv_hi, 0x88), flip));
-    if (count > 3)
-        _mm512_store_si512(d + 3 * step,
-                           _mm512_xor_si512(_mm512_shuffle_i64x2(wx_hi, yv_hi, 0xDD), flip));
-}
-
-/* Rows t..t+3 of a 64-column slice (r0..r3, 64 columns each) as one group of the packed-B order:
- * 256 bytes at d, 16 bytes per 4 columns, the 4 bytes of each column adjacent, XOR 0x80. */
-static inline __attribute__((always_inline)) void group_of_rows(__m512i r0, __m512i r1,
-                                                                __m512i r2, __m512i r3,
-                                                                uint8_t *d)
-{
-    __m512i lo01 = _mm512_unpacklo_epi8(r0, r1), hi01 = _mm512_unpackhi_epi8(r0, r1);
-    __m512i lo23 = _mm512_unpacklo_epi8(r2, r3), hi23 = _mm512_unpackhi_epi8(r2, r3);
-    /* in 128-bit lane L: w = columns 16L+0..3, x = 16L+4..7, y = 16L+8..11, v = 16L+12..15 */
-    store_lanes_t(_mm512_unpacklo_epi16(lo01, lo23), _mm512_unpackhi_epi16(lo01, lo23),
-                  _mm512_unpacklo_epi16(hi01, hi23), _mm512_unpackhi_epi16(hi01, hi23), d, 64, 4);
-}
-
-/* One full group (4 rows, 64 columns) of a slice of x2 whose halves of 32 columns start at lo and
- * hi, rows `ld` bytes apart, as one group of the packed-B order at d. */
-static inline __attribute__((always_inline)) void group_full(const int8_t *lo, const int8_t *hi,
-                                                             int64_t ld, uint8_t *d)
-{
-    __m512i r0, r1, r2, r3;
-    if (hi == lo + 32) { /* one 64-byte piece per row */
-        r0 = _mm512_loadu_si512(lo), r1 = _mm512_loadu_si512(lo + ld);
-        r2 = _mm512_loadu_si512(lo + 2 * ld), r3 = _mm512_loadu_si512(lo + 3 * ld);
-    } else {
-#define HALVES(i)                                                                                  \
-    _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(lo + i * ld))), \
-                       _mm256_loadu_si256((const __m256i *)(hi + i * ld)), 1)
-        r0 = HALVES(0), r1 = HALVES(1), r2 = HALVES(2), r3 = HALVES(3);
-#undef HALVES
-    }
-    group_of_rows(r0, r1, r2, r3, d);
-}
-
-/* Staging a micro-kernel call does on the side, between its multiply-adds: full groups
- * [from, to) of a 64-column slice of x2 (the staged path's next slice, below), group g read at
- * lo + g * gstep and hi + g * gstep (its two halves of 32 columns, rows ld apart) and written to
- * dst + 256 g. The shuffles then run on the vector pipes VPDPBUSD leaves free and their loads
- * wait while the multiply-adds go on, instead of all of it in a pass of its own. */
-typedef struct side_stage {
-    const int8_t *lo, *hi;
-    int64_t ld, gstep;
-    uint8_t *dst;
-    int64_t from, to;
-} side_stage;
-
 /* c (R x 64, row stride ldc) = (first ? the rows' corrections (init) : c) plus `groups` k groups
  * of a (a micro-panel of packed A: MR rows per group, of which the first R count) and b (64
  * columns, 256 bytes per group). R and first are constants in each instance below, so that GCC
  * keeps the R x 4 accumulators in registers with nothing but the loop between their loads and
  * stores. R < MR serves the last micro-panel of a tile, whose padding rows need no work. */
-static inline __attribute__((always_inline)) void ukernel_group(const int R, __m512i acc[][4],
-                                                                const uint8_t *a,
-                                                                const uint8_t *b, int64_t g)
-{
-    __m512i b0 = _mm512_load_si512(b + 256 * g), b1 = _mm512_load_si512(b + 256 * g + 64);
-    __m512i b2 = _mm512_load_si512(b + 256 * g + 128);
-    __m512i b3 = _mm512_load_si512(b + 256 * g + 192);
-#pragma GCC unroll 6
-    for (int r = 0; r < R; r++) {
-        __m512i av = _mm512_set1_epi32(load32(a + 4 * MR * g + 4 * r));
-        acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], b0, av);
-        acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], b1, av);
-        acc[r][2] = _mm512_dpbusd_epi32(acc[r][2], b2, av);
-        acc[r][3] = _mm512_dpbusd_epi32(acc[r][3], b3, av);
-    }
-}
-
 static inline __attribute__((always_inline)) void ukernel(const int R, const int first,
                                                           const uint8_t *a, const uint8_t *b,
                                                           int64_t groups, int32_t *c, int64_t ldc,
-                                                          const int32_t *init,
-                                                          const side_stage *side)
+                                                          const int32_t *init)
 {
     __m512i acc[MR][4];
     acc_start(acc, R, first, init, c, ldc);
-    int64_t g = 0, sg = side != NULL ? side->to - side->from : 0;
-    for (int64_t i = 0; i < sg; i++) { /* a side group, then its share of the multiply-adds */
-        int64_t s = side->from + i;
-        group_full(side->lo + s * side->gstep, side->hi + s * side->gstep, side->ld,
-                   side->dst + 256 * s);
-        for (int64_t end = groups * (i + 1) / sg; g < end; g++)
-            ukernel_group(R, acc, a, b, g);
+    for (int64_t g = 0; g < groups; g++) {
+        __m512i b0 = _mm512_load_si512(b + 256 * g), b1 = _mm512_load_si512(b + 256 * g + 64);
+        __m512i b2 = _mm512_load_si512(b + 256 * g + 128);
+        __m512i b3 = _mm512_load_si512(b + 256 * g + 192);
+#pragma GCC unroll 6
+        for (int r = 0; r < R; r++) {
+            __m512i av = _mm512_set1_epi32(load32(a + 4 * MR * g + 4 * r));
+            acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], b0, av);
+            acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], b1, av);
+            acc[r][2] = _mm512_dpbusd_epi32(acc[r][2], b2, av);
+            acc[r][3] = _mm512_dpbusd_epi32(acc[r][3], b3, av);
+        }
     }
-    for (; g < groups; g++)
-        ukernel_group(R, acc, a, b, g);
     acc_store(acc, R, c, ldc);
 }
 
 typedef void ukernel_fn(const uint8_t *, const uint8_t *, int64_t, int32_t *, int64_t,
-                        const int32_t *, const side_stage *);
+                        const int32_t *);
 #define UKERNEL(R)                                                                                 \
     __attribute__((noinline)) static void ukernel_first##R(const uint8_t *a, const uint8_t *b,     \
                                                            int64_t groups, int32_t *c,             \
-                                                           int64_t ldc, const int32_t *init,       \
-                                                           const side_stage *side)                 \
+                                                           int64_t ldc, const int32_t *init)       \
     {                                                                                              \
-        ukernel(R, 1, a, b, groups, c, ldc, init, side);                                           \
+        ukernel(R, 1, a, b, groups, c, ldc, init);                                                 \
     }                                                                                              \
     __attribute__((noinline)) static void ukernel_next##R(const uint8_t *a, const uint8_t *b,      \
                                                           int64_t groups, int32_t *c, int64_t ldc, \
-                                                          const int32_t *init,                     \
-                                                          const side_stage *side)                  \
+                                                          const int32_t *init)                     \
     {                                                                                              \
-        ukernel(R, 0, a, b, groups, c, ldc, init, side);                                           \
+        ukernel(R, 0, a, b, groups, c, ldc, init);                                                 \
     }
 UKERNEL(1)
 UKERNEL(2)
@@ -229,7 +138,7 @@ static inline void panels_times_slice(const int32_t *corr, const uint8_t *panels
 {
     for (int64_t r = 0; r < rows; r += MR)
         ukernels[g0 == 0][rows - r < MR ? rows - r : MR](panels + r * kp + g0 * MR * 4, bp, gn,
-                                                          c + r * ldc, ldc, corr + r, NULL);
+                                                          c + r * ldc, ldc, corr + r);
 }
 
 static void gemm(const void *pa, int64_t rows, const void *pb, int64_t k, int64_t n, int64_t j0,
@@ -289,6 +198,37 @@ static inline __m512i line64(const int8_t *lo, const int8_t *hi, int64_t valid)
     return _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
 }
 
+/* A 4 x 4 transpose of the 128-bit lanes of w, x, y, v (output q = lane q of w, x, y, v),
+ * XOR 0x80, stored at d, d + step, d + 2 step, d + 3 step. */
+static inline void store_lanes_t(__m512i w, __m512i x, __m512i y, __m512i v, uint8_t *d,
+                                 int64_t step, int64_t count)
+{
+    __m512i wx_lo = _mm512_shuffle_i64x2(w, x, 0x44), wx_hi = _mm512_shuffle_i64x2(w, x, 0xEE);
+    __m512i yv_lo = _mm512_shuffle_i64x2(y, v, 0x44), yv_hi = _mm512_shuffle_i64x2(y, v, 0xEE);
+    __m512i flip = _mm512_set1_epi8((char)0x80);
+    _mm512_store_si512(d, _mm512_xor_si512(_mm512_shuffle_i64x2(wx_lo, yv_lo, 0x88), flip));
+    if (count > 1)
+        _mm512_store_si512(d + step,
+                           _mm512_xor_si512(_mm512_shuffle_i64x2(wx_lo, yv_lo, 0xDD), flip));
+    if (count > 2)
+        _mm512_store_si512(d + 2 * step,
+                           _mm512_xor_si512(_mm512_shuffle_i64x2(wx_hi, yv_hi, 0x88), flip));
+    if (count > 3)
+        _mm512_store_si512(d + 3 * step,
+                           _mm512_xor_si512(_mm512_shuffle_i64x2(wx_hi, yv_hi, 0xDD), flip));
+}
+
+/* Rows t..t+3 of a 64-column slice (r0..r3, 64 columns each) as one group of the packed-B order:
+ * 256 bytes at d, 16 bytes per 4 columns, the 4 bytes of each column adjacent, XOR 0x80. */
+static inline void group_of_rows(__m512i r0, __m512i r1, __m512i r2, __m512i r3, uint8_t *d)
+{
+    __m512i lo01 = _mm512_unpacklo_epi8(r0, r1), hi01 = _mm512_unpackhi_epi8(r0, r1);
+    __m512i lo23 = _mm512_unpacklo_epi8(r2, r3), hi23 = _mm512_unpackhi_epi8(r2, r3);
+    /* in 128-bit lane L: w = columns 16L+0..3, x = 16L+4..7, y = 16L+8..11, v = 16L+12..15 */
+    store_lanes_t(_mm512_unpacklo_epi16(lo01, lo23), _mm512_unpackhi_epi16(lo01, lo23),
+                  _mm512_unpacklo_epi16(hi01, hi23), _mm512_unpackhi_epi16(hi01, hi23), d, 64, 4);
+}
+
 /* 16 columns x 64 k values (l[c]: column c's k values t..t+63) as 16 groups of the packed-B
  * order: group g's 4 bytes of the 16 columns are the 64 bytes at d + g * 256; only the first
  * `groups` groups are stored. A 16 x 16 transpose of 32-bit words. */
@@ -337,7 +277,18 @@ static inline void group_at(const int8_t *lo, const int8_t *hi, int64_t ld, int6
                             int64_t w, uint8_t *d)
 {
     if (valid >= 4 && w >= 64) {
-        group_full(lo, hi, ld, d);
+        __m512i r0, r1, r2, r3;
+        if (hi == lo + 32) { /* one 64-byte piece per row */
+            r0 = _mm512_loadu_si512(lo), r1 = _mm512_loadu_si512(lo + ld);
+            r2 = _mm512_loadu_si512(lo + 2 * ld), r3 = _mm512_loadu_si512(lo + 3 * ld);
+        } else {
+#define HALVES(i)                                                                                  \
+    _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(lo + i * ld))), \
+                       _mm256_loadu_si256((const __m256i *)(hi + i * ld)), 1)
+            r0 = HALVES(0), r1 = HALVES(1), r2 = HALVES(2), r3 = HALVES(3);
+#undef HALVES
+        }
+        group_of_rows(r0, r1, r2, r3, d);
         return;
     }
     __m512i z = _mm512_setzero_si512();
@@ -547,30 +498,23 @@ static void gemm_direct(const int8_t *a, int64_t lda, int64_t rows, const qmar__
 /* ---- the staged path: packed A times x2 staged block by block ----
  * For more rows than the decode shapes, in a layout that must not be copied (FRACTAL_NZ) or when
  * all rows fit one row tile (each byte of x2 is then used once: packing all of x2 into memory
- * first only adds a round trip) or a few (compute.c, staged_pays): the rows of a tile are packed
- * (pack_a) as for gemm, and x2 is read where it lies, one slice (a k block of staged_groups
- * groups x 64 columns) at a time, rearranged into the packed-B order in the scratch (L2, where
- * gemm would find its slice of the packed B), which all the tile's micro-panels then read with
- * gemm's micro-kernel. Each byte of x2 is staged once per row tile and meets every row of the
- * tile. The sums are gemm's.
- * Full slices of ND and NZ x2 are staged inside the micro-kernel calls of the slice before
- * (side_stage), in the other half of the scratch; the others (the first, edges, ND_T, NZ_T) by
- * stage between them. Zen 4 (1 thread, k = n = 4096, thread CPU time, interleaved, load 5-6),
- * GOPS staged apart -> on the side: NZ m = 128: 400 -> 430, 1024: 415 -> 430; ND (row-major x2
- * was staged a whole k block of the column block at a time, its rows read (j1 - j0) bytes at a
- * time) m = 20: 243 -> 318, 64: 331 -> 400, 128: 378 -> 407, 384: 390 -> 383 (noise: +-4 %).
- * Earlier, against the direct path (A broadcast from x1's rows, B in an L1-sized stage, the
- * int32 block read and written every 128-512 k values), measured on Zen 4 (family 25 model 17,
- * 1 thread, k = n = 4096, GEMM + epilogue, thread CPU time, best of 12-25 interleaved calls,
- * load 6-7), GOPS direct -> staged: ND m = 20: 194 -> 237, 64: 299 -> 327, 128: 335 -> 382,
+ * first only adds a round trip): the rows of a tile are packed (pack_a) as for gemm, and x2 is
+ * read where it lies, one k block (kc, as gemm's) at a time, rearranged by stage into the
+ * packed-B order in the scratch (kc x 64 bytes, or kc x the column block for row-major x2, whose
+ * rows are then read (j1 - j0) bytes at a time instead of 64: L2, where gemm would find its
+ * slice of the packed B), which all the tile's micro-panels then read with gemm's micro-kernel.
+ * Each byte of x2 is staged once per row tile and meets every row of the tile. The sums are
+ * gemm's. Against the direct path (A broadcast from x1's rows, B in an L1-sized stage, the int32
+ * block read and written every 128-512 k values), measured on Zen 4 (family 25 model 17, 1
+ * thread, k = n = 4096, GEMM + epilogue, thread CPU time, best of 12-25 interleaved calls, load
+ * 6-7), GOPS direct -> staged: ND m = 20: 194 -> 237, 64: 299 -> 327, 128: 335 -> 382,
  * 384: 349 -> 390; NZ m = 20: 234 -> 254, 128: 391 -> 399, 384: 402 -> 415, 1024: 397 -> 408.
- * ND past one tile: packed 393, staged 378 at m = 1024 with staging apart; with it on the side
- * and the staged blocking below, staged wins at 1024 and loses at 4096 (compute.c,
- * staged_pays). */
+ * ND past one tile stays packed (1024: packed 393, staged 378: x2 would be staged once per
+ * tile). */
 static uint64_t staged_scratch(int64_t k)
 {
-    int64_t kc = 4 * staged_groups, deep = k < kc ? align_up(k, 4) : kc;
-    return (uint64_t)deep * 2 * NR; /* two slices: one multiplied, one staged */
+    int64_t kc = 4 * kc_groups;
+    return (uint64_t)(k < kc ? align_up(k, 4) : kc) * tile_nc;
 }
 
 /* Lines [from, to) of the bytes r describes (run by run, 64 bytes a line) into L2. */
@@ -582,76 +526,48 @@ static void prefetch_lines(const b_runs *r, int64_t from, int64_t to)
                      _MM_HINT_T1);
 }
 
-static int64_t lines_of(const b_runs *r)
-{
-    return r->runs * ((r->len + 63) / 64);
-}
-
-/* Slice i of the staged path's order (k blocks outer, 64-column slices inner) of [j0, j1). */
-typedef struct slice {
-    int64_t g0, gn, t0, t1, j, jn;
-} slice;
-
-static slice slice_of(int64_t k, int64_t j0, int64_t j1, int64_t i)
-{
-    int64_t groups = align_up(k, 4) / 4, nslices = (j1 - j0 + NR - 1) / NR;
-    slice s;
-    s.g0 = i / nslices * staged_groups;
-    s.gn = groups - s.g0 < staged_groups ? groups - s.g0 : staged_groups;
-    s.t0 = 4 * s.g0, s.t1 = s.t0 + 4 * s.gn < k ? s.t0 + 4 * s.gn : k;
-    s.j = j0 + i % nslices * NR, s.jn = s.j + NR < j1 ? s.j + NR : j1;
-    return s;
-}
-
 static void gemm_staged(const void *pa, int64_t rows, const qmar__b_src *b, int64_t j0,
                         int64_t j1, int32_t *c, int64_t ldc, void *scratch)
 {
-    int64_t k = b->k, kp = align_up(k, 4);
+    int64_t k = b->k, kp = align_up(k, 4), groups = kp / 4, kc = 4 * kc_groups;
     const int32_t *corr = pa;
     const uint8_t *panels = (const uint8_t *)pa + corr_bytes(rows);
     uint8_t *buf = scratch;
-    /* One 64-column slice at a time, in two halves of the scratch: while the micro-kernels
-     * multiply slice i, they stage slice i + 1 on the side (ND and NZ, full slices: side_stage)
-     * and the bytes of slice i + 2 are asked for (into L2); other slices are staged between. */
     int64_t npanels = (rows + MR - 1) / MR, nslices = (j1 - j0 + NR - 1) / NR;
-    int64_t count = (kp / 4 + staged_groups - 1) / staged_groups * nslices;
-    int64_t half = (kp < 4 * staged_groups ? kp : 4 * staged_groups) * NR;
-    slice cur = slice_of(k, j0, j1, 0);
-    stage(b, cur.t0, cur.t1, cur.j, cur.jn, buf);
-    if (count > 1) {
-        slice s = slice_of(k, j0, j1, 1);
-        prefetch_block(b, s.t0, s.t1, s.j, s.jn);
-    }
-    int64_t nz_strip = nz_rows(k) * 32;
-    for (int64_t i = 0; i < count; i++) {
-        const uint8_t *bs = buf + (i & 1) * half;
-        uint8_t *nbuf = buf + ((i + 1) & 1) * half;
-        slice nx = slice_of(k, j0, j1, i + 1);
-        int fuse = i + 1 < count && (b->layout == QMAR__X2_NZ || b->layout == QMAR__X2_ND) &&
-                   nx.jn - nx.j == NR && (nx.t1 - nx.t0) % 4 == 0;
-        side_stage side = {NULL, NULL, 32, 128, nbuf, 0, 0};
-        if (fuse && b->layout == QMAR__X2_NZ)
-            side.lo = b->x2 + nx.j / 32 * nz_strip + nx.t0 * 32, side.hi = side.lo + nz_strip;
-        else if (fuse)
-            side.lo = b->x2 + nx.t0 * b->n + nx.j, side.hi = side.lo + 32, side.ld = b->n,
-            side.gstep = 4 * b->n;
+    /* row-major x2: the whole block at once, rows read (j1 - j0) bytes at a time */
+    int wide = b->layout == QMAR__X2_ND;
+    for (int64_t g0 = 0; g0 < groups; g0 += kc_groups) {
+        int64_t gn = groups - g0 < kc_groups ? groups - g0 : kc_groups;
+        int64_t t0 = 4 * g0, t1 = t0 + 4 * gn < k ? t0 + 4 * gn : k;
+        int64_t nt1 = t1 + kc < k ? t1 + kc : k; /* the next k block: [t1, nt1) */
+        if (wide)
+            stage(b, t0, t1, j0, j1, buf);
         b_runs next = {NULL, 0, 0, 0};
-        if (i + 2 < count) {
-            slice s = slice_of(k, j0, j1, i + 2);
-            next = runs_of(b, s.t0, s.t1, s.j, s.jn);
+        if (wide && t1 < k)
+            next = runs_of(b, t1, nt1, j0, j1);
+        int64_t lines = next.runs * ((next.len + 63) / 64);
+        for (int64_t sl = 0; sl < nslices; sl++) {
+            int64_t j = j0 + sl * NR, jn = j + NR < j1 ? j + NR : j1;
+            const uint8_t *bs = buf + sl * gn * 256;
+            if (!wide) { /* one slice at a time, the next one's bytes asked for meanwhile */
+                stage(b, t0, t1, j, jn, buf);
+                bs = buf;
+                if (jn < j1)
+                    next = runs_of(b, t0, t1, jn, jn + NR < j1 ? jn + NR : j1);
+                else
+                    next = t1 < k ? runs_of(b, t1, nt1, j0, j0 + NR < j1 ? j0 + NR : j1)
+                                  : (b_runs){NULL, 0, 0, 0};
+                lines = next.runs * ((next.len + 63) / 64);
+            }
+            /* spread over the micro-panels, so that the requests to memory are spread too */
+            int64_t parts = wide ? nslices * npanels : npanels, part0 = wide ? sl * npanels : 0;
+            for (int64_t p = 0; p < npanels; p++) {
+                int64_t r = p * MR;
+                prefetch_lines(&next, lines * (part0 + p) / parts, lines * (part0 + p + 1) / parts);
+                ukernels[g0 == 0][rows - r < MR ? rows - r : MR](
+                    panels + r * kp + g0 * MR * 4, bs, gn, c + r * ldc + (j - j0), ldc, corr + r);
+            }
         }
-        int64_t lines = lines_of(&next);
-        for (int64_t p = 0; p < npanels; p++) {
-            int64_t r = p * MR;
-            prefetch_lines(&next, lines * p / npanels, lines * (p + 1) / npanels);
-            side.from = nx.gn * p / npanels, side.to = nx.gn * (p + 1) / npanels;
-            ukernels[cur.g0 == 0][rows - r < MR ? rows - r : MR](
-                panels + r * kp + cur.g0 * MR * 4, bs, cur.gn, c + r * ldc + (cur.j - j0), ldc,
-                corr + r, fuse ? &side : NULL);
-        }
-        if (i + 1 < count && !fuse)
-            stage(b, nx.t0, nx.t1, nx.j, nx.jn, nbuf);
-        cur = nx;
     }
 }
 
@@ -689,11 +605,6 @@ static void tune(qmar__kernel *self)
     tile_mc = mc < 2 * MR ? 2 * MR : mc > 1536 ? 1536 : mc;
     int64_t nc = l2 * 3 / 8 / (tile_mc * 4) / NR * NR;
     tile_nc = nc < NR ? NR : nc > 2048 ? 2048 : nc;
-    int64_t skc = pow2_floor(l2 / 8 / NR);
-    skc = skc < 256 ? 256 : skc > 4096 ? 4096 : skc;
-    staged_groups = skc / 4;
-    int64_t smc = l2 * 3 / 8 / skc / MR * MR;
-    self->staged_mc = (int32_t)(smc < 2 * MR ? 2 * MR : smc > 1536 ? 1536 : smc);
     int64_t st = pow2_floor(l1);
     stage_bytes = st < 8192 ? 8192 : st > 65536 ? 65536 : st;
     self->kc = (int32_t)kc;
@@ -704,8 +615,8 @@ static void tune(qmar__kernel *self)
 
 
 /* The direct path serves the decode shapes (m <= DECODE_ROWS) in any layout; the staged path
- * (above) more rows in FRACTAL_NZ, and in the other layouts one row tile of them or a few
- * (compute.c, staged_pays); past them those are packed once per Run. */
+ * (above) more rows in FRACTAL_NZ, and one row tile of them in the other layouts; past one tile
+ * those are packed once per Run (compute.c). */
 const qmar__kernel qmar__kernel_avx512 = {
     .name = "avx512",
     .bfmt = {.nr = NR, .group = 4, .kalign = 4, .xor_mask = 0x80},
@@ -715,7 +626,6 @@ const qmar__kernel qmar__kernel_avx512 = {
     .tune = tune,
     .kc = 1024,
     .stage_bytes = 32768,
-    .staged_mc = 192,
     .a_bytes = a_bytes,
     .pack_a = pack_a,
     .gemm = gemm,

@@ -58,7 +58,6 @@ typedef struct qmar__kernel {
     void (*tune)(struct qmar__kernel *self);
     int32_t kc;          /* k block of the packed path, in k values (tune sets it; 0: none) */
     int32_t stage_bytes; /* the direct path's staging buffer (tune sets it; 0: none) */
-    int32_t staged_mc;   /* the staged path's row tile in the layouts read in place (0: mc) */
     /* Bytes of packed A for `rows` (<= mc) rows of depth k. */
     uint64_t (*a_bytes)(int64_t rows, int64_t k);
     /* Packs rows x k of a (row stride lda) into dst (a_bytes(rows, k) bytes, 64-byte aligned). */
