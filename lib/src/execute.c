@@ -199,8 +199,9 @@ static qmar_status scratch_alloc(const qmar_executor *e, scratch *s)
     s->split = rows_per_block(f) < f->m && overlap_wanted(e->comm);
     s->produced = produced_rows(e, s->split);
     int blocks = s->split || (s->produced > 0 && s->produced < f->m);
-    /* Split into blocks (or rounds), x2 is packed once up front (where it is packed at all): packing it
-     * column block by column block right before use would pack all of it again per block. */
+    /* Split into blocks (or rounds), x2 is packed once up front (where it is packed at all):
+     * packing it column block by column block right before use would pack all of it again per
+     * block. */
     qmar_status st = qmar__compute_init_mode(&s->compute, qmar__kernel_select(),
                                              qmar__num_threads(e->comm->local_ranks), f->m, f->k,
                                              f->n, f->x2_layout,

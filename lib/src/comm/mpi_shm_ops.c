@@ -4,7 +4,8 @@
  * are copied once each way instead of staged through MPI messages. The reductions call the very
  * functions the point-to-point path calls (collective_math.h), in rank order: the same bits. Run
  * may have its e rows computed straight into the rank's buffer (allreduce_y_produced), which
- * spares the copy in. The outcome vote is mpi_control.c's, its exchange a barrier of the segment (qmar__shm_vote). */
+ * spares the copy in. The outcome vote is mpi_control.c's, its exchange a barrier of the segment
+ * (qmar__shm_vote). */
 #include <string.h>
 
 #include "../collective_math.h"
