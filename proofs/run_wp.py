@@ -4,7 +4,7 @@
 
   run_wp.py --source-root S --build-root B unit NAME [--update-oracle] [--save-cache] [--cache M]
   run_wp.py --source-root S --build-root B mutants [NAME...] [--full-timeouts] [--save-cache]
-                                                   [--cache M]
+                                                   [--cache M] [--shard I/N]
 
 A unit (proofs/units/NAME.json) proves one source file of the library, preprocessed with the very
 flags the library is compiled with (read from B/compile_commands.json). Its result must equal
@@ -34,6 +34,7 @@ Every run ends with the line "N passed, N failed".
 """
 import argparse
 import hashlib
+import fcntl
 import json
 import os
 import re
@@ -415,12 +416,19 @@ def save_result_record(src_root, run):
            "result": {"goals": {g: [run.goals[g], run.prover.get(g, ""), run.time.get(g, 0.0)]
                                 for g in sorted(run.goals)},
                       "smoke": {g: run.smoke[g] for g in sorted(run.smoke)},
-                      "functions": run.functions}}
+                      "functions": run.functions},
+           # Outside the key and the result: what the run cost, by how it ran ("from scratch",
+           # "WP cache"), an estimate that only balances the mutant shards (mutant_shards). A
+           # value for the other mode is kept from the old record.
+           "cpu_seconds": {run.how: round(run.cpu)}}
     try:
         with open(path) as f:
             old = json.load(f)
-        if old.get("key") == rec["key"] and old.get("result") == rec["result"]:
-            return  # unchanged: keep the file (and its date) as it is
+        cpu = dict(old.get("cpu_seconds", {}), **rec["cpu_seconds"])
+        if old.get("key") == rec["key"] and old.get("result") == rec["result"] \
+                and run.how in old.get("cpu_seconds", {}):
+            return  # unchanged: keep the file (and its date and times) as it is
+        rec["cpu_seconds"] = cpu
     except (FileNotFoundError, ValueError):
         pass
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -595,29 +603,43 @@ def function_table(run):
     return [rows[k] for k in sorted(rows)]
 
 
-def write_result(build, name, result):
-    path = os.path.join(build, "proofs", name, "result.json")
-    write_atomic(path, json.dumps(result, indent=1))
-    write_summary(build)
-
-
-def write_summary(build):
-    """<build>/proofs/summary.json and summary.txt: every unit run in this build dir so far (each
-    test rewrites it, so after the suite it holds all of them) and the mutants."""
+def write_result(src, build, name, result):
+    """<build>/proofs/<name>/result.json (a unit, or mutants/<mutant>), then the summary rebuilt
+    from every result. Several tests may finish at the same moment: under the lock the result is
+    written and the summary rebuilt from all the files, so the last test to take it sees every
+    result (without it, a test that read the results just before another wrote its own would
+    write a summary without that one, and might write it last)."""
     root = os.path.join(build, "proofs")
-    results = []
-    for name in sorted(os.listdir(root)):
+    os.makedirs(os.path.join(root, name), exist_ok=True)
+    with open(os.path.join(root, "summary.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        write_atomic(os.path.join(root, name, "result.json"), json.dumps(result, indent=1))
+        write_summary(src, build)
+
+
+def read_results(root, names):
+    out = []
+    for name in names:
         path = os.path.join(root, name, "result.json")
         if os.path.isfile(path):
             with open(path) as f:
-                results.append(json.load(f))
-    write_atomic(os.path.join(root, "summary.json"), json.dumps(results, indent=1))
+                out.append(json.load(f))
+    return out
+
+
+def write_summary(src, build):
+    """<build>/proofs/summary.json and summary.txt: every unit and every mutant run in this build
+    dir so far (each test rewrites it, so after the suite it holds all of them). Called under the
+    lock of write_result."""
+    root = os.path.join(build, "proofs")
+    results = read_results(root, sorted(d for d in os.listdir(root) if d != "mutants"))
+    # the mutants of this tree: a result left by a mutant since removed is not listed
+    mutants = read_results(os.path.join(root, "mutants"), mutant_names(src))
+    write_atomic(os.path.join(root, "summary.json"), json.dumps(results + mutants, indent=1))
     lines = ["%-12s %-40s %6s %6s  %-22s %8s  %s" % ("unit", "function", "goals", "proved",
                                                     "prover (goals)", "time s", "smoke"),
              "-" * 112]
     for res in results:
-        if res.get("kind") == "mutants":
-            continue
         for r in res["functions"]:
             provers = " ".join("%s:%d" % kv for kv in sorted(r["provers"].items()))
             smoke = ("%d/%d passed" % (r["smoke"] - r["smoke_failed"], r["smoke"])
@@ -633,15 +655,16 @@ def write_summary(build):
             res["unit"], "= how", res.get("how", "?"), res.get("cpu_seconds", 0),
             "; ".join(res.get("cache", []))))
         lines.append("")
-    for res in results:
-        if res.get("kind") == "mutants":
-            lines.append("mutants: %d killed, %d survived or broken, %.0f s (CPU %.0f s)"
-                         % (res["killed"], res["failed"], res["seconds"],
-                            res.get("cpu_seconds", 0)))
-            for m in res["mutants"]:
-                lines.append("  %-8s %-32s %-10s %-16s %5.0f s  %s" % (
-                    "killed" if m["killed"] else "FAILED", m["name"], m.get("unit", ""),
-                    m.get("how", ""), m.get("seconds", 0), m["mutation"]))
+    if mutants:
+        killed = sum(1 for m in mutants if m["killed"])
+        lines.append("mutants: %d killed, %d survived or broken (of %d run), %.0f s (CPU %.0f s) "
+                     "in all shards" % (killed, len(mutants) - killed, len(mutants),
+                                        sum(m.get("seconds", 0) for m in mutants),
+                                        sum(m.get("cpu_seconds", 0) for m in mutants)))
+    for m in mutants:
+        lines.append("  %-8s %-32s %-10s %-16s %5.0f s  %s" % (
+            "killed" if m["killed"] else "FAILED", m["name"], m.get("unit", ""),
+            m.get("how", ""), m.get("seconds", 0), m["mutation"]))
     write_atomic(os.path.join(root, "summary.txt"), "\n".join(lines) + "\n")
 
 
@@ -693,7 +716,7 @@ def cmd_unit(args):
             save_cache(src, run)
         log("%d passed, 0 failed" % len(goals))
         summary["ok"] = True
-        write_result(build, args.name, summary)
+        write_result(src, build, args.name, summary)
         return 0
     try:
         with open(oracle_path) as f:
@@ -701,7 +724,7 @@ def cmd_unit(args):
     except FileNotFoundError:
         log("FAIL: no oracle %s (create it with --update-oracle, CONTRIBUTING.md)" % oracle_path)
         log("0 passed, 1 failed")
-        write_result(build, args.name, summary)
+        write_result(src, build, args.name, summary)
         return 1
     failed = []
     _, bad_tools = check_tools(oracle["tools"])
@@ -731,7 +754,7 @@ def cmd_unit(args):
     if failed:
         log("(refresh the oracle only for an intended change: CONTRIBUTING.md, 'Proofs')")
     summary["ok"] = not failed
-    write_result(build, args.name, summary)
+    write_result(src, build, args.name, summary)
     if args.save_cache and not failed:
         save_cache(src, run)
     passed = sum(1 for g, ok in goals.items() if ok == (g not in allowed))
@@ -759,23 +782,67 @@ def read_mutant(path):
     return meta
 
 
+def mutant_names(src):
+    mdir = os.path.join(src, "proofs", "mutants")
+    return sorted(f[:-4] for f in os.listdir(mdir) if f.endswith(".sed"))
+
+
+def recorded_cpu(src, name):
+    """The CPU seconds of mutant `name`'s committed result record (from scratch if recorded, else
+    through the WP cache), or None: an estimate, outside the record's key."""
+    try:
+        with open(result_record_path(src, "mutant-" + name)) as f:
+            cpu = json.load(f).get("cpu_seconds", {})
+    except (FileNotFoundError, ValueError):
+        return None
+    return cpu.get("from scratch", cpu.get("WP cache"))
+
+
+def mutant_shards(cpu, n):
+    """Splits the mutants ({name: CPU seconds or None}) into n shards of about equal CPU time:
+    longest first, each to the shard with the least so far (ties: the lower shard), names
+    breaking ties, so every test of the suite computes the same split from the same tree. A
+    mutant without a recorded time (a new one) counts as the longest recorded: a guess on the
+    safe side."""
+    known = [c for c in cpu.values() if c is not None]
+    guess = max(known) if known else 1
+    cost = {m: guess if c is None else c for m, c in cpu.items()}
+    shards, load = [[] for _ in range(n)], [0] * n
+    for m in sorted(cost, key=lambda m: (-cost[m], m)):
+        i = load.index(min(load))
+        shards[i].append(m)
+        load[i] += cost[m]
+    return [sorted(s) for s in shards]
+
+
+def parse_shard(text):
+    m = re.fullmatch(r"(\d+)/(\d+)", text)
+    if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
+        raise argparse.ArgumentTypeError("--shard I/N with 1 <= I <= N, not %r" % text)
+    return int(m.group(1)), int(m.group(2))
+
+
 def cmd_mutants(args):
     src, build = args.source_root, args.build_root
     mdir = os.path.join(src, "proofs", "mutants")
-    paths = sorted(os.path.join(mdir, f) for f in os.listdir(mdir) if f.endswith(".sed"))
+    names = mutant_names(src)
     if args.names:
-        known = {os.path.splitext(os.path.basename(p))[0] for p in paths}
-        unknown = [n for n in args.names if n not in known]
+        unknown = [n for n in args.names if n not in names]
         if unknown:
             raise SystemExit("no mutant %s in %s" % (" ".join(unknown), mdir))
-        paths = [p for p in paths if os.path.splitext(os.path.basename(p))[0] in args.names]
-    passed, failed, rows, start, cpu = 0, 0, [], time.time(), 0.0
+        names = [n for n in names if n in args.names]
+    if args.shard:
+        i, n = args.shard
+        names = mutant_shards({m: recorded_cpu(src, m) for m in names}, n)[i - 1]
+        log("shard %d/%d: %s" % (i, n, " ".join(names)))
+    passed, failed = 0, 0
     versions = tool_versions()
     mode = "wp" if args.cache == "result" and args.save_cache else args.cache
-    for path in paths:
+    for name in names:
+        path = os.path.join(mdir, name + ".sed")
         meta = read_mutant(path)
         unit = load_unit(src, meta["unit"])
-        workdir = os.path.join(build, "proofs", "mutants", meta["name"])
+        workdir = os.path.join(build, "proofs", "mutants", name)
         os.makedirs(workdir, exist_ok=True)
         original = os.path.join(src, unit.get("header", unit["source"]))
         copy = os.path.join(workdir, os.path.basename(original))
@@ -783,24 +850,23 @@ def cmd_mutants(args):
             r = subprocess.run(["sed", "-f", path, original], stdout=out)
         with open(original) as a, open(copy) as b:
             changed = a.read() != b.read()
-        row = {"name": meta["name"], "unit": meta["unit"], "mutation": meta["mutation"],
-               "killed": False}
-        rows.append(row)
+        row = {"kind": "mutant", "name": name, "unit": meta["unit"],
+               "mutation": meta["mutation"], "killed": False}
         if r.returncode != 0 or not changed:
             log("FAIL %s: the sed script no longer changes %s (update the mutant)"
-                % (meta["name"], unit["source"]))
+                % (name, unit["source"]))
             failed += 1
+            write_result(src, build, "mutants/" + name, row)
             continue
         if args.full_timeouts:
             unit["full_mutants"] = True
         # A mutated header is included from the build dir: its #include "x.h" and
         # "../../spec/acsl/..." are found through the library's -I<source>/lib/src.
         target = unit_file(src, unit, workdir, header=copy) if "header" in unit else copy
-        run = run_wp(src, build, unit, target, meta["functions"], workdir, meta["name"],
-                     mutant=True, cache_name="mutant-" + meta["name"], mode=mode,
+        run = run_wp(src, build, unit, target, meta["functions"], workdir, name,
+                     mutant=True, cache_name="mutant-" + name, mode=mode,
                      versions=versions, smoke=meta["smoke"])
         goals, seconds, log_path = run.goals, run.seconds, run.log
-        cpu += run.cpu
         row.update({"seconds": round(seconds, 1), "cpu_seconds": round(run.cpu, 1),
                     "how": run.how})
         unproved = sorted(g for g, ok in goals.items() if not ok)
@@ -811,7 +877,7 @@ def cmd_mutants(args):
             missing = [g for g in meta["expect"] if goals.get(g, True)]
         if unproved and not missing:
             log("killed   %-28s %s: %s %s (%s, %.0f s, CPU %.0f s)"
-                % (meta["name"], meta["mutation"], ", ".join(unproved),
+                % (name, meta["mutation"], ", ".join(unproved),
                    "failed as smoke tests" if meta["smoke"] else "unproved", run.how, seconds,
                    run.cpu))
             row["killed"] = True
@@ -820,13 +886,10 @@ def cmd_mutants(args):
                 save_cache(src, run)
         else:
             log("FAIL %s: %s; expected %s, unproved were [%s] (log: %s)"
-                % (meta["name"], meta["mutation"], " ".join(meta["expect"]),
+                % (name, meta["mutation"], " ".join(meta["expect"]),
                    ", ".join(unproved), log_path))
             failed += 1
-    os.makedirs(os.path.join(build, "proofs", "mutants"), exist_ok=True)
-    write_result(build, "mutants", {"kind": "mutants", "killed": passed, "failed": failed,
-                                    "seconds": round(time.time() - start, 1),
-                                    "cpu_seconds": round(cpu, 1), "mutants": rows})
+        write_result(src, build, "mutants/" + name, row)
     log("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
@@ -858,6 +921,9 @@ def main():
     m.add_argument("--save-cache", action="store_true",
                    help="write each mutant's prover results to proofs/cache/mutant-NAME.json")
     m.add_argument("--cache", choices=CACHE_MODES, default=default_cache, help=cache_help)
+    m.add_argument("--shard", type=parse_shard, metavar="I/N",
+                   help="prove only shard I of N: the mutants split into N shards of about "
+                        "equal recorded CPU time (the suite runs each shard as its own test)")
     if os.environ.get("QMAR_PROOFS_CACHE", "result") not in CACHE_MODES:
         log("QMAR_PROOFS_CACHE=%s: must be one of %s" % (os.environ["QMAR_PROOFS_CACHE"],
                                                          ", ".join(CACHE_MODES)))

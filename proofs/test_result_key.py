@@ -7,13 +7,19 @@ frama-c flag, a tool version; and that a record whose key differs is not used. A
 frama-c command run_wp.py builds from proofs/wp.flags runs one prover per pass (Frama-C 25 adds
 -wp-prover across -then: proofs/README.md, "How long the suite takes"), the lemma passes the
 provers of the earlier passes, and a unit's -cpp-extra-args only in the first preprocessing.
+And that the mutants' shards (run_wp.py mutants --shard I/N) hold every mutant exactly once, about
+equally long and the same in every test, and that tests finishing at the same moment leave a
+summary with every result.
 
   test_result_key.py   (needs frama-c for -print-cpp-commands; part of the proofs suite)
 Ends with "N passed, N failed"; exit status 1 on any failure.
 """
+import json
+import multiprocessing
 import os
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run_wp  # noqa: E402
@@ -97,8 +103,81 @@ def check_command():
               and "-DQMAR_X=1" in cmd[1])
 
 
+def check_shards():
+    src = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    names = run_wp.mutant_names(src)
+    cpu = {m: run_wp.recorded_cpu(src, m) for m in names}
+    check("every committed mutant record has a CPU time (balances the shards)",
+          all(c is not None for c in cpu.values()))
+    for n in (1, 2, 3, 4, 7):
+        shards = run_wp.mutant_shards(cpu, n)
+        flat = [m for s in shards for m in s]
+        check("%d shards: every mutant in exactly one" % n,
+              len(shards) == n and sorted(flat) == sorted(names) and len(set(flat)) == len(flat))
+        # greedy, longest first: no shard exceeds another by more than the longest mutant
+        load = [sum(cpu[m] or 0 for m in s) for s in shards]
+        check("%d shards: balanced (loads %s s)" % (n, "/".join("%.0f" % x for x in load)),
+              max(load) - min(load) <= max(c or 0 for c in cpu.values()))
+        again = run_wp.mutant_shards(dict(reversed(list(cpu.items()))), n)
+        check("%d shards: the same split whatever the order read" % n, again == shards)
+    ties = run_wp.mutant_shards({"a": 5, "b": 5, "c": 5, "d": None}, 2)
+    check("equal times and a new mutant (no record) split deterministically",
+          ties == [["a", "c"], ["b", "d"]])
+
+
+def finish(src, build, name, i, barrier):
+    """Test i finishing: its result written and the summary rebuilt. The tests write their
+    results one after the other, each reading the results more slowly than the next, so that
+    without the lock the first one, which saw only its own result, would write the summary
+    last."""
+    read = run_wp.read_results
+    def slow(root, names):
+        out = read(root, names)
+        time.sleep(0.4 - 0.04 * i)
+        return out
+    run_wp.read_results = slow
+    barrier.wait()
+    time.sleep(0.02 * i)
+    if name.startswith("mutants/"):
+        run_wp.write_result(src, build, name, {"kind": "mutant", "name": name[8:], "unit": "u",
+                                               "mutation": "m", "killed": True})
+    else:
+        run_wp.write_result(src, build, name, {
+            "unit": name, "total": 1, "proved": 1, "smoke_total": 0, "smoke_failed": [],
+            "seconds": 1, "functions": [], "ok": True})
+
+
+def check_concurrent_summary():
+    with tempfile.TemporaryDirectory() as src:
+        build = os.path.join(src, "build")
+        os.makedirs(os.path.join(src, "proofs", "mutants"))
+        os.makedirs(os.path.join(build, "proofs"))
+        names = ["u%d" % i for i in range(4)] + ["mutants/m%d" % i for i in range(4)]
+        for n in names[4:]:
+            write(os.path.join(src, "proofs", n + ".sed"), "")
+        ctx = multiprocessing.get_context("fork")
+        barrier = ctx.Barrier(len(names))
+        procs = [ctx.Process(target=finish, args=(src, build, n, i, barrier))
+                 for i, n in enumerate(names)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join()
+        with open(os.path.join(build, "proofs", "summary.json")) as f:
+            summary = json.load(f)
+        got = sorted(r.get("unit") if "kind" not in r else "mutants/" + r["name"]
+                     for r in summary)
+        with open(os.path.join(build, "proofs", "summary.txt")) as f:
+            text = f.read()
+        check("tests finishing at once: the summary holds every result",
+              all(p.exitcode == 0 for p in procs) and got == sorted(names)
+              and "mutants: 4 killed" in text)
+
+
 def main():
     check_command()
+    check_shards()
+    check_concurrent_summary()
     with tempfile.TemporaryDirectory() as src:
         build = os.path.join(src, "build")
         work = os.path.join(build, "unit")
