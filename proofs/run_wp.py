@@ -33,8 +33,8 @@ tool missing here is a broken setup and fails rather than skips.
 Every run ends with the line "N passed, N failed".
 """
 import argparse
-import hashlib
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -798,15 +798,19 @@ def recorded_cpu(src, name):
     return cpu.get("from scratch", cpu.get("WP cache"))
 
 
+def shard_costs(cpu):
+    known = [c for c in cpu.values() if c is not None]
+    guess = max(known) if known else 1
+    return {m: guess if c is None else c for m, c in cpu.items()}
+
+
 def mutant_shards(cpu, n):
     """Splits the mutants ({name: CPU seconds or None}) into n shards of about equal CPU time:
     longest first, each to the shard with the least so far (ties: the lower shard), names
     breaking ties, so every test of the suite computes the same split from the same tree. A
     mutant without a recorded time (a new one) counts as the longest recorded: a guess on the
     safe side."""
-    known = [c for c in cpu.values() if c is not None]
-    guess = max(known) if known else 1
-    cost = {m: guess if c is None else c for m, c in cpu.items()}
+    cost = shard_costs(cpu)
     shards, load = [[] for _ in range(n)], [0] * n
     for m in sorted(cost, key=lambda m: (-cost[m], m)):
         i = load.index(min(load))
