@@ -265,7 +265,7 @@ class Run:
     def __init__(self):
         self.goals, self.prover, self.time, self.smoke = {}, {}, {}, {}
         self.functions, self.cache, self.seconds, self.log = [], [], 0.0, ""
-        self.cache_new = self.cache_dropped = 0
+        self.cache_new = self.cache_dropped = self.cache_changed = 0
         self.cache_entries, self.cache_name = {}, None
         # cpu: CPU seconds of frama-c and its provers (a loaded machine stretches the wall time,
         # not this); key/inputs: what the result depends on (result records); how: where the
@@ -289,11 +289,12 @@ def save_cache(src_root, run):
     expected: a timeout on a loaded machine must never become a cached failure)."""
     if run.how == "recorded result":
         return  # nothing was proven; the record and the WP cache already hold this result
-    if run.cache_new or run.cache_dropped or \
+    if run.cache_new or run.cache_dropped or run.cache_changed or \
             not os.path.exists(cache_pack_path(src_root, run.cache_name)):
         save_cache_pack(src_root, run.cache_name, run.cache_entries)
-        log("wrote %s (%d new results, %d unused removed)"
-            % (cache_pack_path(src_root, run.cache_name), run.cache_new, run.cache_dropped))
+        log("wrote %s (%d new results, %d proven again, %d unused removed)"
+            % (cache_pack_path(src_root, run.cache_name), run.cache_new, run.cache_changed,
+               run.cache_dropped))
     save_result_record(src_root, run)
 
 
@@ -566,6 +567,9 @@ def run_wp(src_root, build_root, unit, source_path, functions, workdir, label, m
     used = read_cache_dir(session)
     run.cache_new = len(set(used) - set(pack))
     run.cache_dropped = len(set(pack) - set(used))
+    # a cached failure tried again under a larger limit (a longer smoke timeout, ...) keeps its
+    # digest (the goal's text) and gets a new entry
+    run.cache_changed = sum(1 for d in used if d in pack and used[d] != pack[d].strip())
     run.cache_entries, run.cache_name = used, cache_name
     if (run.cache_new or run.cache_dropped) and mode != "none":
         log("cache: %d goals proven again (not in proofs/cache/%s.json), %d cached results unused; "
