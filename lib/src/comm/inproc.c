@@ -112,13 +112,12 @@ static int spin_briefly(const qmar__inproc_group *g, uint64_t gen, int64_t budge
 
 /* Caller holds g->lock, and has arrived at a barrier that is not complete: polls briefly before
  * the caller sleeps, if that may pay. Only when every rank has a core (g->spin; else the poller
- * takes the core of the very rank it waits for), and adaptively, as glibc's adaptive mutexes
- * do: after a poll in vain (the peers were not running: the machine is busy) this rank sleeps
- * at once for its next SPIN_BACKOFF waits. Returns 1, the lock released, when the barrier
- * completed while it polled: taking the lock again would only queue behind the rank that
- * completed it, or its next step, for nothing (a barrier that completed is passed). Else returns
- * 0 with the lock held. */
-#define SPIN_BACKOFF 64
+ * takes the core of the very rank it waits for), and adaptively: after polls in vain in a row
+ * (the peers were not running: the machine is busy) this rank sleeps at once for its next few
+ * waits (qmar__spin_backoff), and polls again after one that paid.
+ * Returns 1, the lock released, when the barrier completed while it polled: taking the lock again
+ * would only queue behind the rank that completed it, or its next step, for nothing (a barrier
+ * that completed is passed). Else returns 0 with the lock held. */
 static int completed_while_polling(qmar__inproc_group *g, int32_t me, uint64_t gen)
 {
     if (!g->spin || g->broken)
@@ -131,11 +130,15 @@ static int completed_while_polling(qmar__inproc_group *g, int32_t me, uint64_t g
     pthread_mutex_unlock(&g->lock);
     int done = spin_briefly(g, gen, budget_ns);
     /* acquire: what the ranks wrote before they arrived happens before this rank goes on */
-    if (done && atomic_load_explicit(&g->generation, memory_order_acquire) != gen)
+    if (done && atomic_load_explicit(&g->generation, memory_order_acquire) != gen) {
+        g->spin_fails[me] = 0; /* only rank me touches its entries */
         return 1;
+    }
     pthread_mutex_lock(&g->lock);
-    if (!done)
-        g->spin_skip[me] = SPIN_BACKOFF;
+    if (!done) {
+        g->spin_fails[me] += g->spin_fails[me] < QMAR__SPIN_FAILS_MAX;
+        g->spin_skip[me] = qmar__spin_backoff(g->spin_fails[me]);
+    }
     return 0;
 }
 
