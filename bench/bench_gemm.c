@@ -317,12 +317,17 @@ static void qmar_run(const qmar_mm *q)
     }
 }
 
+/* The large buffers the compute keeps from one call to the next, as Run keeps them on its
+ * endpoint (scratch.h). */
+static qmar__scratch kept;
+
 /* The compute part of Run (execute.c: scratch_alloc, compute_rows, free) into e. */
 static void qmar_compute(int64_t m, int64_t k, int64_t n, const int8_t *x1, const int8_t *x2,
                          int32_t layout, const int32_t *bias, const uint16_t *scale, uint16_t *e)
 {
     qmar__compute c;
-    if (qmar__compute_init(&c, qmar__kernel_select(), 1, m, k, n, layout) != QMAR_SUCCESS) {
+    if (qmar__compute_init_kept(&c, qmar__kernel_select(), 1, m, k, n, layout, QMAR__MODE_CHOOSE,
+                                &kept) != QMAR_SUCCESS) {
         fprintf(stderr, "qmar: %s\n", qmar_last_error());
         exit(2);
     }
@@ -613,6 +618,7 @@ int main(int argc, char **argv)
     if (csv != NULL)
         write_csv(csv, res, nshapes);
     qmar_comm_destroy(comm);
+    qmar__scratch_free(&kept);
     dnnl_stream_destroy(stream);
     dnnl_engine_destroy(engine);
     for (int s = 0; s < nshapes; s++)

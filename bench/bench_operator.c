@@ -15,10 +15,13 @@
 #define _DEFAULT_SOURCE
 #include <mpi.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "onednn_pipeline.h"
 #include "qmar/qmar.h"
@@ -185,22 +188,48 @@ static double onednn_once(void *arg)
 
 /* ---- in-process runs: R threads of rank 0 -------------------------------------------------- */
 
+/* Where every iteration of the in-process runs starts: a barrier that polls (the ranks fit the
+ * cores, as the MPI ranks busy-poll in MPI_Barrier), so that every rank is running, on a core of
+ * its own, when the iteration starts. A sleeping barrier (pthread_barrier_t) timed the wake-up of
+ * its last sleeper, and let the scheduler wake both rank threads on one core: at m = 16 the runs
+ * split between 0.7 ms and 1.7 ms (Zen 5, 2 vCPUs) as the two ranks shared a core or not. */
+typedef struct spin_start {
+    atomic_int arrived;
+    atomic_int round;
+    int ranks, yield; /* yield: more ranks than CPUs, so a poller gives its CPU away */
+} spin_start;
+
+static void spin_start_wait(spin_start *s)
+{
+    int round = atomic_load(&s->round);
+    if (atomic_fetch_add(&s->arrived, 1) == s->ranks - 1) {
+        atomic_store(&s->arrived, 0);
+        atomic_store(&s->round, round + 1);
+        return;
+    }
+    while (atomic_load(&s->round) == round)
+        if (s->yield)
+            sched_yield();
+        else
+            __builtin_ia32_pause();
+}
+
 /* One in-process rank: a thread that lives for all iterations, as a rank of an application does
  * (creating threads per call would time their start-up skew, not qmar); every iteration starts
- * at a barrier, as the MPI runs start at MPI_Barrier. */
+ * at spin_start, as the MPI runs start at MPI_Barrier. */
 typedef struct thread_arg {
     inputs *in;
     char group[QMAR_GROUP_NAME_MAX];
-    int iters;                /* timed iterations, after one warm-up */
-    pthread_barrier_t *start; /* all ranks of the group */
-    double secs[64];          /* this rank's time per timed iteration (< 0: failed) */
+    int iters;          /* timed iterations, after one warm-up */
+    spin_start *start;  /* all ranks of the group */
+    double secs[64];    /* this rank's time per timed iteration (< 0: failed) */
 } thread_arg;
 
 static void *inproc_rank(void *p)
 {
     thread_arg *a = p;
     for (int it = 0; it <= a->iters; it++) {
-        pthread_barrier_wait(a->start);
+        spin_start_wait(a->start);
         double secs = run_qmar(a->in, a->group, 1);
         if (it > 0)
             a->secs[it - 1] = secs;
@@ -215,11 +244,10 @@ static double inproc_median(inputs *ins, int32_t ranks, int iters)
     qmar_comm *comms[64];
     thread_arg args[64];
     pthread_t th[64];
-    pthread_barrier_t start;
+    spin_start start = {.ranks = ranks, .yield = ranks > sysconf(_SC_NPROCESSORS_ONLN)};
     double v[64];
     if (qmar_comm_init_all(ranks, comms) != QMAR_SUCCESS)
         return -1;
-    pthread_barrier_init(&start, NULL, (unsigned)ranks);
     for (int32_t r = 0; r < ranks; r++) {
         args[r] = (thread_arg){.in = &ins[r], .iters = iters, .start = &start};
         qmar_comm_get_name(comms[r], args[r].group);
@@ -237,7 +265,6 @@ static double inproc_median(inputs *ins, int32_t ranks, int iters)
         }
         v[it] = slowest;
     }
-    pthread_barrier_destroy(&start);
     for (int32_t r = 0; r < ranks; r++)
         qmar_comm_destroy(comms[r]);
     return median(v, iters);
@@ -315,6 +342,15 @@ typedef struct sweep_row {
     double mpi, base, inproc, mpi_call, inproc_call; /* ms */
 } sweep_row;
 
+/* Iterations of one sweep row: the short Runs of the sweep swing from run to run far more than
+ * the long ones (scheduling, wake-ups; with 5 iterations in-process m = 128 measured 3.6 to
+ * 5.2 ms in one hour, Zen 5), and cost little: at least 41, so that the median stands on enough
+ * runs. */
+static int sweep_iters(const bench *b)
+{
+    return b->iters < 41 ? 41 : b->iters;
+}
+
 static void section_sweep(const bench *b, sweep_row *rows)
 {
     for (int i = 0; i < b->nsweep; i++) {
@@ -325,10 +361,11 @@ static void section_sweep(const bench *b, sweep_row *rows)
         if (make_inputs(&in, s, 1000u + (uint64_t)b->rank) == 0) {
             bench one = *b;
             one.main = s;
+            one.iters = sweep_iters(b);
             section_mpi(&one, &in, &r->mpi, &r->base);
             in.time_plan = 1;
             qmar_run_arg qa = {&in, b->group, 1};
-            r->mpi_call = 1e3 * median_over_ranks(qmar_once, &qa, b->iters);
+            r->mpi_call = 1e3 * median_over_ranks(qmar_once, &qa, sweep_iters(b));
         }
         free_inputs(&in);
         if (b->rank == 0) {
@@ -337,10 +374,10 @@ static void section_sweep(const bench *b, sweep_row *rows)
             for (int q = 0; q < b->size; q++)
                 ok &= make_inputs(&ins[q], s, 1000u + (uint64_t)q) == 0;
             if (ok) {
-                r->inproc = 1e3 * inproc_median(ins, b->size, b->iters);
+                r->inproc = 1e3 * inproc_median(ins, b->size, sweep_iters(b));
                 for (int q = 0; q < b->size; q++)
                     ins[q].time_plan = 1;
-                r->inproc_call = 1e3 * inproc_median(ins, b->size, b->iters);
+                r->inproc_call = 1e3 * inproc_median(ins, b->size, sweep_iters(b));
             }
             for (int q = 0; q < b->size; q++)
                 free_inputs(&ins[q]);
@@ -383,7 +420,8 @@ static void print_report(const bench *b, const double *ms)
 {
     const char *isa = getenv("QMAR_ISA"), *threads = getenv("QMAR_NUM_THREADS");
     printf("# bench_operator: R = %d MPI processes (transport as given to mpirun), QMAR_ISA=%s, "
-           "QMAR_NUM_THREADS=%s, oneDNN on OMP_NUM_THREADS=%s; medians of %d runs\n",
+           "QMAR_NUM_THREADS=%s, oneDNN on OMP_NUM_THREADS=%s; medians of %d runs "
+           "(the sweep: at least 41)\n",
            b->size, isa ? isa : "(best)", threads ? threads : "(default: CPUs / ranks)",
            getenv("OMP_NUM_THREADS") ? getenv("OMP_NUM_THREADS") : "(unset)", b->iters);
     printf("\n# whole operator: case 1, BF16 output, per-channel scales, bias; "
@@ -413,7 +451,7 @@ static int parse_shape(const char *arg, shape *s)
 
 static int parse_args(int argc, char **argv, bench *b)
 {
-    b->iters = 5;
+    b->iters = 21;
     b->main = (shape){1024, 2048, 4096};
     b->comm_bound = (shape){8192, 64, 4096};
     static const int64_t sweep[] = {1, 16, 128, 1024};

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The in-process barrier's polling budget (lib/src/comm/spin_budget.h) is calibrated from the
  * wake-up delays the group measures: the update rule converges to the delays and stays within its
- * bounds, and a real group whose ranks sleep at barriers moves its budget off the initial guess
- * to what it measured. */
+ * bounds, polls in vain back off only when they come in a row, and a real group whose ranks sleep
+ * at barriers moves its budget off the initial guess to what it measured. */
 #include <pthread.h>
 #include <stdint.h>
 #include <time.h>
@@ -31,6 +31,17 @@ static void test_update_rule(void)
     /* one preempted rank (a huge delay) moves the budget by at most an eighth of the bound */
     int64_t once = qmar__spin_budget_update(5000, INT64_C(10000000000));
     CHECK(once <= 5000 + (QMAR__SPIN_NS_MAX - 5000) / 8 + 1);
+}
+
+static void test_backoff_rule(void)
+{
+    CHECK_EQ_I64(qmar__spin_backoff(1), 0); /* one poll in vain: poll again at the next wait */
+    CHECK_EQ_I64(qmar__spin_backoff(2), 1);
+    CHECK_EQ_I64(qmar__spin_backoff(3), 3);
+    CHECK_EQ_I64(qmar__spin_backoff(QMAR__SPIN_FAILS_MAX), 63); /* a busy machine: mostly sleep */
+    CHECK_EQ_I64(qmar__spin_backoff(QMAR__SPIN_FAILS_MAX + 5), 63);
+    for (int32_t f = 1; f < QMAR__SPIN_FAILS_MAX; f++)
+        CHECK(qmar__spin_backoff(f + 1) > qmar__spin_backoff(f));
 }
 
 typedef struct rank_arg {
@@ -88,6 +99,7 @@ static void test_group_calibrates(void)
 int main(void)
 {
     test_update_rule();
+    test_backoff_rule();
     test_group_calibrates();
     return check_summary();
 }

@@ -125,7 +125,8 @@ static qmar_status init_direct(qmar__compute *c)
     c->a_area = (uint64_t)align_up((int64_t)c->kern->direct_scratch(c->mc), 64);
     c->work_stride = c->a_area + (uint64_t)c->mc * (uint64_t)align_up(c->nc, 16) * 4u;
     c->scale_col = qmar__malloc((size_t)c->n * sizeof *c->scale_col);
-    c->work = alloc64(c->work_stride * (uint64_t)c->threads);
+    c->work = qmar__scratch_take(c->keep ? &c->keep->work : NULL,
+                                 c->work_stride * (uint64_t)c->threads, alloc64, &c->work_bytes);
     if (c->scale_col == NULL || c->work == NULL)
         return qmar__fail(QMAR_ERR_INNER, "run: out of memory for %d thread buffers (%llu bytes "
                           "each)", (int)c->threads, (unsigned long long)c->work_stride);
@@ -135,7 +136,15 @@ static qmar_status init_direct(qmar__compute *c)
 qmar_status qmar__compute_init_mode(qmar__compute *c, const qmar__kernel *kern, int32_t threads,
                                     int64_t m, int64_t k, int64_t n, int32_t layout, int32_t mode)
 {
+    return qmar__compute_init_kept(c, kern, threads, m, k, n, layout, mode, NULL);
+}
+
+qmar_status qmar__compute_init_kept(qmar__compute *c, const qmar__kernel *kern, int32_t threads,
+                                    int64_t m, int64_t k, int64_t n, int32_t layout, int32_t mode,
+                                    qmar__scratch *keep)
+{
     memset(c, 0, sizeof *c);
+    c->keep = keep;
     c->kern = kern;
     c->threads = threads < 1 ? 1 : threads > MAX_THREADS ? MAX_THREADS : threads;
     c->m = m, c->k = k, c->n = n;
@@ -164,9 +173,12 @@ qmar_status qmar__compute_init_mode(qmar__compute *c, const qmar__kernel *kern, 
     c->work_stride = c->a_area + c->b_area + c_area;
     int packs = !c->fused && !c->staged; /* all of x2 into the packed B first */
     uint64_t pb_bytes = packs ? qmar__packed_b_bytes(&kern->bfmt, k, n) : 0;
-    c->pb = packs ? alloc_weight(pb_bytes) : NULL;
+    c->pb = packs ? qmar__scratch_take(keep ? &keep->weight : NULL, pb_bytes, alloc_weight,
+                                       &c->pb_bytes)
+                  : NULL;
     c->scale_col = qmar__malloc((size_t)n * sizeof *c->scale_col);
-    c->work = alloc64(c->work_stride * (uint64_t)c->threads);
+    c->work = qmar__scratch_take(keep ? &keep->work : NULL, c->work_stride * (uint64_t)c->threads,
+                                 alloc64, &c->work_bytes);
     if ((packs && c->pb == NULL) || c->scale_col == NULL || c->work == NULL)
         return qmar__fail(QMAR_ERR_INNER,
                           "run: out of memory for the packed weight (%llu bytes) and %d thread "
@@ -178,9 +190,9 @@ qmar_status qmar__compute_init_mode(qmar__compute *c, const qmar__kernel *kern, 
 
 void qmar__compute_free(qmar__compute *c)
 {
-    free(c->pb);
+    qmar__scratch_give(c->keep ? &c->keep->weight : NULL, c->pb, c->pb_bytes);
+    qmar__scratch_give(c->keep ? &c->keep->work : NULL, c->work, c->work_bytes);
     free(c->scale_col);
-    free(c->work);
     c->pb = NULL, c->scale_col = NULL, c->work = NULL;
 }
 

@@ -10,6 +10,7 @@
 #include "epilogue.h"
 #include "kernels/kernel.h"
 #include "qmar/qmar.h"
+#include "scratch.h"
 
 typedef struct qmar__compute {
     const qmar__kernel *kern;
@@ -29,6 +30,8 @@ typedef struct qmar__compute {
     qmar__epilogue ep;
     uint8_t *work;           /* per thread: packed A, packed B block (fused), the int32 block */
     uint64_t work_stride, a_area, b_area;
+    qmar__scratch *keep;     /* where pb and work come from and go back to (NULL: malloc, free) */
+    uint64_t pb_bytes, work_bytes; /* their usable sizes */
 } qmar__compute;
 
 /* How x2 reaches the kernel. */
@@ -54,6 +57,12 @@ qmar_status qmar__compute_init_mode(qmar__compute *c, const qmar__kernel *kern, 
                                     int64_t m, int64_t k, int64_t n, int32_t layout,
                                     int32_t mode);
 
+/* The same, its large buffers taken from and given back to `keep` (scratch.h; NULL: none kept):
+ * Run passes its endpoint's. */
+qmar_status qmar__compute_init_kept(qmar__compute *c, const qmar__kernel *kern, int32_t threads,
+                                    int64_t m, int64_t k, int64_t n, int32_t layout, int32_t mode,
+                                    qmar__scratch *keep);
+
 /* Packs x2 (k x n, in the layout given to init; fused or direct, only remembers it) and
  * remembers x1 and the epilogue (its scale_col is filled here). */
 void qmar__compute_prepare(qmar__compute *c, const int8_t *x1, const int8_t *x2,
@@ -67,5 +76,6 @@ void qmar__compute_rows(const qmar__compute *c, int64_t row0, int64_t rows, uint
 void qmar__compute_acc(const qmar__compute *c, int64_t row0, int64_t rows, int32_t *acc,
                        int64_t ldacc);
 
+/* Frees what init allocated (the large buffers go back to `keep`, where there is one). */
 void qmar__compute_free(qmar__compute *c);
 #endif

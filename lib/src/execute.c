@@ -193,7 +193,7 @@ static void produce_rows(void *arg, int64_t row0, int64_t rows, uint16_t *dst)
     qmar__compute_rows(c, row0, rows, dst, c->n);
 }
 
-static qmar_status scratch_alloc(const qmar_executor *e, scratch *s)
+static qmar_status scratch_alloc(const qmar_executor *e, scratch *s, qmar__scratch *keep)
 {
     const qmar__facts *f = &e->facts;
     s->split = rows_per_block(f) < f->m && overlap_wanted(e->comm);
@@ -202,10 +202,10 @@ static qmar_status scratch_alloc(const qmar_executor *e, scratch *s)
     /* Split into blocks (or rounds), x2 is packed once up front (where it is packed at all):
      * packing it column block by column block right before use would pack all of it again per
      * block. */
-    qmar_status st = qmar__compute_init_mode(&s->compute, qmar__kernel_select(),
+    qmar_status st = qmar__compute_init_kept(&s->compute, qmar__kernel_select(),
                                              qmar__num_threads(e->comm->local_ranks), f->m, f->k,
                                              f->n, f->x2_layout,
-                                             blocks ? QMAR__MODE_BLOCKS : QMAR__MODE_CHOOSE);
+                                             blocks ? QMAR__MODE_BLOCKS : QMAR__MODE_CHOOSE, keep);
     if (st != QMAR_SUCCESS)
         return st;
     s->ratio = f->op_case == 3 ? qmar__malloc((size_t)f->n * sizeof *s->ratio) : NULL;
@@ -237,12 +237,27 @@ static qmar_status ride_and_reduce(const qmar_executor *e, scratch *s, void *wor
     return st;
 }
 
+/* The endpoint's kept buffers (scratch.h) for this Run; NULL when another Run holds them, which
+ * only two Runs at once on one endpoint (a misuse, spec/api.md) can do: that one allocates its
+ * own. */
+static qmar__scratch *take_kept(qmar_comm *comm)
+{
+    return atomic_exchange(&comm->scratch_taken, 1) == 0 ? &comm->scratch : NULL;
+}
+
+static void give_kept(qmar_comm *comm, const qmar__scratch *keep)
+{
+    if (keep != NULL)
+        atomic_store(&comm->scratch_taken, 0);
+}
+
 qmar_status qmar__execute(qmar_executor *e, void *workspace, qmar_status local)
 {
     const qmar__facts *f = &e->facts;
     scratch s = {0};
+    qmar__scratch *keep = take_kept(e->comm);
     if (local == QMAR_SUCCESS)
-        local = scratch_alloc(e, &s);
+        local = scratch_alloc(e, &s, keep);
     qmar_status st;
     if (f->op_case != 3 && qmar__agree_can_ride(e, qmar__workspace_layout(f).e_bytes))
         st = ride_and_reduce(e, &s, workspace, local);
@@ -267,6 +282,7 @@ qmar_status qmar__execute(qmar_executor *e, void *workspace, qmar_status local)
             e->comm->ops->revoke(e->comm);
     }
     qmar__compute_free(&s.compute);
+    give_kept(e->comm, keep);
     free(s.ratio);
     return st;
 }

@@ -98,6 +98,7 @@ void qmar__comm_release(qmar_comm *comm)
     qmar__handles_unlock();
     if (last) {
         qmar__worker_free(comm->worker);
+        qmar__scratch_free(&comm->scratch);
         if (comm->ops != NULL && comm->ops->release != NULL)
             comm->ops->release(comm);
         free(comm);

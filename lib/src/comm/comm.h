@@ -2,10 +2,12 @@
 /* Internal: communicator endpoints, the name registry behind `group`, and the backend interface. */
 #ifndef QMAR_SRC_COMM_COMM_H
 #define QMAR_SRC_COMM_COMM_H
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "qmar/qmar.h"
 #include "../collective_math.h"
+#include "../scratch.h"
 
 #define QMAR__DEFAULT_TIMEOUT_MS 60000
 
@@ -78,6 +80,8 @@ struct qmar_comm {
     void *backend;     /* backend's per-endpoint state */
     qmar_comm *handle; /* what the caller holds (handle.h); set by qmar__comm_register */
     struct qmar__worker *worker; /* Run's helper thread (worker.h), made on first use */
+    qmar__scratch scratch;       /* Run's large buffers, kept for the next Run (scratch.h) */
+    atomic_int scratch_taken;    /* a Run holds `scratch` (two at once would be a misuse) */
 };
 
 /* Timeout for new endpoints: QMAR_COMM_TIMEOUT_MS if it is a positive integer, else the default. */
