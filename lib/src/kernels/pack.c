@@ -6,9 +6,9 @@
 
 #include "kernel.h"
 
-/* The layout as ACSL (proofs/units/pack: the size of the packed buffer is computed without
- * overflow; the offsets and the packing loops are annotated below, not yet proven:
- * proofs/README.md, "Not yet proven"). */
+/* The layout as ACSL (proofs/units/pack: the size of the packed buffer, the element offsets, the
+ * padding and the column loops are proven; rows4, rows2 and qmar__pack_b_rect are annotated below,
+ * not yet proven: proofs/README.md, "Not yet proven"). */
 #include "../../spec/acsl/pack.acsl" /* found through -I lib/src, as the headers do */
 
 #if defined(__SSE2__)
@@ -172,12 +172,12 @@ uint64_t qmar__packed_b_bytes(const qmar__bfmt *f, int64_t k, int64_t n)
       lemma_mul_mono(kp, 64 * k, np);
       lemma_mul_mono(np, 64 * n, 64 * k);
       /@ assert kp * np <= 4096 * (k * n); @/
+      /@ assert (qn * f->nr) % f->nr == 0; @/
       int64_t m = q * (f->kalign / f->group);
       /@ assert f->kalign / f->group * f->group == f->kalign; @/
       /@ assert kp == m * f->group; @/
       lemma_mul_mod(m, f->group);
       /@ assert (m * f->group) % f->group == 0; @/
-      /@ assert (qn * f->nr) % f->nr == 0; @/
   }
 */
 
