@@ -13,8 +13,9 @@ list of goals left unknown (empty is the goal). Any difference, in either direct
 
 A mutant (proofs/mutants/*.sed) is a copy of a unit's source with one rule removed or weakened; it
 is proven with the same flags (plus the [mutant] flags of wp.flags: short timeouts; only the
-functions it names; no smoke pass unless it expects a failed smoke test) and must FAIL: at least
-the goals it names stay unproved. So the suite cannot
+functions it names; only the properties it selects, when it names a selection; no smoke pass unless
+it expects a failed smoke test) and must FAIL: at least the goals it names stay unproved. So the
+suite cannot
 pass because the contracts have stopped saying anything.
 
 What is reused from an earlier run (proofs/README.md, "The cache"), --cache M or the environment
@@ -459,18 +460,37 @@ def prover_selection(provers, passes):
     return "-wp-prover=" + ",".join(["-" + q for q in every if q not in provers] + provers)
 
 
+def restrict_selection(flags, select):
+    """A prover pass's flags with its -wp-prop replaced by a mutant's selection (`select`, WP
+    property names or @categories), the pass's own exclusions (its "-name" items) kept after it.
+    Replaced, not appended: Frama-C 25 reads the items in order, and "-nonlinear,@ensures" selects
+    every goal but the nonlinear ones, while "@ensures,-nonlinear" selects the ensures only."""
+    out, found = [], False
+    for f in flags:
+        if f.startswith("-wp-prop="):
+            own = [i for i in f.split("=", 1)[1].split(",") if i.startswith("-")]
+            f, found = "-wp-prop=" + ",".join([select] + own), True
+        out.append(f)
+    return out if found else out + ["-wp-prop=" + select]
+
+
 def run_wp(src_root, build_root, unit, source_path, functions, workdir, label, mutant=False,
-           cache_name=None, mode="wp", versions=None, smoke=True):
+           cache_name=None, mode="wp", versions=None, smoke=True, select=None):
     """Runs every pass of wp.flags on one file, through the WP cache of cache_name; returns a
     Run. A mutant's passes get the [mutant] flags of wp.flags too (unless full_mutants is set).
     mode: "result" takes the committed result record when the inputs' key matches, "wp" the WP
     cache, "none" neither (module docstring). smoke=False leaves out the smoke-test pass (a
-    mutant that is not about smoke tests: it is killed by its goals alone)."""
+    mutant that is not about smoke tests: it is killed by its goals alone). select: a mutant's
+    property selection (its "# select:" line): each prover pass proves only those properties. A
+    goal's verdict does not depend on which others are selected (every annotation stays a
+    hypothesis), so the expected goals fail or prove exactly as in the whole functions' run."""
     common, passes, mutant_flags = read_flags(os.path.join(src_root, "proofs", "wp.flags"))
     if not mutant or unit.get("full_mutants"):
         mutant_flags = []
     if not smoke:
         passes = [p for p in passes if "-wp-smoke-tests" not in p]
+    if mutant and select:
+        passes = [p if "-wp-smoke-tests" in p else restrict_selection(p, select) for p in passes]
     cpp = compile_flags(src_root, build_root, unit["source"])
     # a unit's own preprocessor flags belong to every preprocessing, the result key's too
     for f in unit.get("flags", []):
@@ -873,7 +893,7 @@ def cmd_mutants(args):
         target = unit_file(src, unit, workdir, header=copy) if "header" in unit else copy
         run = run_wp(src, build, unit, target, meta["functions"], workdir, name,
                      mutant=True, cache_name="mutant-" + name, mode=mode,
-                     versions=versions, smoke=meta["smoke"])
+                     versions=versions, smoke=meta["smoke"], select=meta.get("select"))
         goals, seconds, log_path = run.goals, run.seconds, run.log
         row.update({"seconds": round(seconds, 1), "cpu_seconds": round(run.cpu, 1),
                     "how": run.how})

@@ -56,7 +56,18 @@ def provers_per_pass(cmd):
     return out
 
 
-def built_command(src, unit, functions):
+def split_passes(cmd):
+    """A frama-c command's -then passes."""
+    out = [[]]
+    for a in cmd:
+        if a == "-then":
+            out.append([])
+        else:
+            out[-1].append(a)
+    return out
+
+
+def built_command(src, unit, functions, **kw):
     """The command run_wp.run_wp builds for `unit` (compile flags and the record stubbed out)."""
     seen = {}
     saved = run_wp.compile_flags, run_wp.load_result_record
@@ -68,7 +79,7 @@ def built_command(src, unit, functions):
     try:
         run_wp.run_wp(src, os.path.join(src, "build"), unit, unit["path"], functions,
                       os.path.join(src, "build", "cmd"), "cmd", mode="result",
-                      versions={"frama-c": "25.0"})
+                      versions={"frama-c": "25.0"}, **kw)
     finally:
         run_wp.compile_flags, run_wp.load_result_record = saved
     return seen["command"]
@@ -101,6 +112,21 @@ def check_command():
         check("a unit's -cpp-extra-args are in the first preprocessing only",
               [a for a in cmd if a.startswith("-cpp-extra-args")] == [cmd[1]]
               and "-DQMAR_X=1" in cmd[1])
+        # A mutant with a selection: each prover pass proves only it, its exclusions after it.
+        mutant = built_command(src, dict(unit, lemmas=[]), ["f"], mutant=True, smoke=False,
+                               select="@ensures")
+        props = [[a for a in p if a.startswith("-wp-prop")] for p in split_passes(mutant)]
+        wanted = [["-wp-prop=" + ",".join(["@ensures"] + own)] for own in
+                  ([i for a in p if a.startswith("-wp-prop=")
+                    for i in a.split("=", 1)[1].split(",") if i.startswith("-")]
+                   for p in passes if "-wp-smoke-tests" not in p)]
+        check("a mutant's selection replaces each prover pass's -wp-prop, exclusions kept after it",
+              props == wanted and any(len(w[0].split(",")) > 1 for w in wanted))
+        whole = built_command(src, dict(unit, lemmas=[]), ["f"], mutant=True, smoke=False)
+        check("a mutant without a selection keeps the passes' own -wp-prop",
+              [a for a in whole if a.startswith("-wp-prop")] ==
+              [a for p in passes if "-wp-smoke-tests" not in p for a in p
+               if a.startswith("-wp-prop")])
 
 
 def check_shards():
