@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* softfp — see softfp.h. Integer arithmetic only (spec/numerics.md §8). */
+/* softfp — see softfp.h. Integer arithmetic only (spec/numerics.md §8). The contracts of the
+ * public msf_* functions are on their declarations in softfp.h (the model's proof, unit `model`,
+ * calls them through those); the static helpers carry theirs here. */
 #include "softfp.h"
-
-const msf_fmt MSF_FP32 = {8, 23};
-const msf_fmt MSF_FP16 = {5, 10};
-const msf_fmt MSF_BF16 = {8, 7};
 
 /* ---- format constants ------------------------------------------------------------------------ */
 
@@ -68,9 +66,6 @@ static msf_num special(msf_kind kind, int neg)
 
 /* ---- decode / round -------------------------------------------------------------------------- */
 
-/*@ requires msf_valid_fmt(f);
-    assigns \nothing;
-    ensures msf_small(\result); */
 msf_num msf_decode(msf_fmt f, uint32_t bits)
 {
     uint32_t frac = bits & ones(f.mbits);
@@ -124,9 +119,6 @@ static uint32_t encode(msf_fmt f, msf_u128 sig, int32_t q)
     return ((uint32_t)field << f.mbits) | (u128_low32(sig) & ones(f.mbits));
 }
 
-/*@ requires msf_valid_fmt(f);
-    requires msf_exp_bounded(x);
-    assigns \nothing; */
 uint32_t msf_round(msf_fmt f, msf_num x)
 {
     uint32_t sign = x.neg ? sign_of(f) : 0;
@@ -150,9 +142,6 @@ uint32_t msf_round(msf_fmt f, msf_num x)
 
 /* ---- exact arithmetic ------------------------------------------------------------------------ */
 
-/*@ requires msf_mul_operand(a) && msf_mul_operand(b);
-    assigns \nothing;
-    ensures msf_exp_bounded(\result); */
 msf_num msf_mul(msf_num a, msf_num b)
 {
     int neg = a.neg != b.neg; /* the sign rule also covers zeros and infinities: 0 * -2 = -0 */
@@ -201,9 +190,6 @@ static msf_num add_finite(msf_num a, msf_num b)
     return r;
 }
 
-/*@ requires msf_small(a) && msf_small(b);
-    assigns \nothing;
-    ensures msf_exp_bounded(\result); */
 msf_num msf_add(msf_num a, msf_num b)
 {
     if (a.kind == MSF_NAN || b.kind == MSF_NAN)
@@ -226,9 +212,6 @@ msf_num msf_add(msf_num a, msf_num b)
 /* a / b. The quotient of the significands is taken to 64 extra bits: with mag < 2^25 it has at
  * least 40 bits, so the rounding position of any format (<= 24 bits) lies inside it, and the
  * remainder only has to say "exact or not" (sticky). */
-/*@ requires msf_small(a) && msf_small(b);
-    assigns \nothing;
-    ensures msf_exp_bounded(\result); */
 msf_num msf_div(msf_num a, msf_num b)
 {
     int neg = a.neg != b.neg; /* sign rule, also for e / -0 = -inf and x / inf = ±0 */
@@ -250,8 +233,6 @@ msf_num msf_div(msf_num a, msf_num b)
     return r;
 }
 
-/*@ assigns \nothing;
-    ensures \result.kind == MSF_FINITE && msf_mul_operand(\result); */
 msf_num msf_from_int(int64_t v)
 {
     msf_num r = special(MSF_FINITE, v < 0);
@@ -262,8 +243,6 @@ msf_num msf_from_int(int64_t v)
 
 /* ---- integers out of formats ----------------------------------------------------------------- */
 
-/*@ requires msf_valid_fmt(f);
-    assigns \nothing; */
 uint32_t msf_rint(msf_fmt f, uint32_t bits)
 {
     msf_num x = msf_decode(f, bits);
@@ -275,10 +254,6 @@ uint32_t msf_rint(msf_fmt f, uint32_t bits)
     return msf_round(f, x);
 }
 
-/*@ requires msf_valid_fmt(f);
-    requires lo <= hi;
-    assigns \nothing;
-    ensures lo <= \result <= hi || \result == 0; */
 int64_t msf_to_int_clamped(msf_fmt f, uint32_t bits, int64_t lo, int64_t hi)
 {
     msf_num x = msf_decode(f, bits);
@@ -296,9 +271,6 @@ int64_t msf_to_int_clamped(msf_fmt f, uint32_t bits, int64_t lo, int64_t hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
-/*@ requires msf_valid_fmt(f);
-    assigns \nothing;
-    ensures -128 <= \result <= 127; */
 int32_t msf_sat8(msf_fmt f, uint32_t bits)
 {
     return (int32_t)msf_to_int_clamped(f, bits, -128, 127);

@@ -25,9 +25,11 @@ typedef struct msf_fmt {
     int mbits;
 } msf_fmt;
 
-extern const msf_fmt MSF_FP32; /* 8, 23 */
-extern const msf_fmt MSF_FP16; /* 5, 10 */
-extern const msf_fmt MSF_BF16; /* 8, 7  */
+/* Defined here, not in softfp.c, so that every translation unit (and WP proving the model, unit
+ * `model`) sees their values: each is one of msf_valid_fmt's formats. */
+static const msf_fmt MSF_FP32 = {8, 23};
+static const msf_fmt MSF_FP16 = {5, 10};
+static const msf_fmt MSF_BF16 = {8, 7};
 
 typedef enum msf_kind { MSF_FINITE, MSF_INF, MSF_NAN } msf_kind;
 
@@ -64,25 +66,52 @@ typedef struct msf_num {
 */
 
 /* Bits -> exact value. Subnormals decode to their true value (no DAZ). */
+/*@ requires msf_valid_fmt(f);
+    assigns \nothing;
+    ensures msf_small(\result); */
 msf_num msf_decode(msf_fmt f, uint32_t bits);
 /* Exact value -> bits of format f: RNE, subnormals kept, overflow to ±inf, canonical NaN. */
+/*@ requires msf_valid_fmt(f);
+    requires msf_exp_bounded(x);
+    assigns \nothing; */
 uint32_t msf_round(msf_fmt f, msf_num x);
 
 /* Exact arithmetic with IEEE special-value rules. Operands must have sticky == 0 (decoded values
  * or msf_from_int results). msf_mul needs each mag below 2^64; msf_add and msf_div
  * need each mag below 2^25 (every decoded value of the three formats qualifies). */
+/*@ requires msf_mul_operand(a) && msf_mul_operand(b);
+    assigns \nothing;
+    ensures msf_exp_bounded(\result); */
 msf_num msf_mul(msf_num a, msf_num b);
+/*@ requires msf_small(a) && msf_small(b);
+    assigns \nothing;
+    ensures msf_exp_bounded(\result); */
 msf_num msf_add(msf_num a, msf_num b); /* exact up to rounding to <= 24 bits, see softfp.c */
+/*@ requires msf_small(a) && msf_small(b);
+    assigns \nothing;
+    ensures msf_exp_bounded(\result); */
 msf_num msf_div(msf_num a, msf_num b); /* quotient to >= 40 bits plus sticky: rounds exactly */
+/*@ assigns \nothing;
+    ensures \result.kind == MSF_FINITE && msf_mul_operand(\result); */
 msf_num msf_from_int(int64_t v);
 
 /* Round to an integral value of the same format, ties to even (rint). NaN -> NaN, ±inf and ±0
  * unchanged, -0.4 -> -0. */
+/*@ requires msf_valid_fmt(f);
+    assigns \nothing; */
 uint32_t msf_rint(msf_fmt f, uint32_t bits);
 /* Integral value of bits clamped to [lo, hi]; NaN -> 0, +inf -> hi, -inf -> lo. A non-integral
- * value is truncated toward zero (callers pass msf_rint results). Needs -2^62 <= lo <= hi <= 2^62. */
+ * value is truncated toward zero (callers pass msf_rint results). Needs lo <= 0 <= hi (so that
+ * NaN's 0 lies in the range too) and -2^62 <= lo, hi <= 2^62. */
+/*@ requires msf_valid_fmt(f);
+    requires lo <= 0 <= hi;
+    assigns \nothing;
+    ensures lo <= \result <= hi; */
 int64_t msf_to_int_clamped(msf_fmt f, uint32_t bits, int64_t lo, int64_t hi);
 /* sat8 of numerics.md: clamp to [-128, 127], NaN -> 0, ±inf -> 127 / -128. */
+/*@ requires msf_valid_fmt(f);
+    assigns \nothing;
+    ensures -128 <= \result <= 127; */
 int32_t msf_sat8(msf_fmt f, uint32_t bits);
 
 #endif
