@@ -275,12 +275,14 @@ class Run:
 
 
 def function_of(goal, functions):
-    """The function a goal belongs to: typed_[real_]<function>_<property>, longest match."""
-    name = re.sub(r"^typed_(real_)?", "", goal)
+    """The function a goal belongs to: typed_[real_|cast_]<function>_<property> (the prefix of
+    WP's model: Typed, Typed+real, Typed+cast), longest match. The goal is matched both with and
+    without the model's word, so that a function named cast_... or real_... is still found."""
+    names = {re.sub(r"^typed_", "", goal), re.sub(r"^typed_(real_|cast_)?", "", goal)}
     best = ""
     for f in functions:
         g = re.sub(r"_+", "_", f).strip("_")  # WP's goal names squeeze qmar__chunk to qmar_chunk
-        if (name == g or name.startswith(g + "_")) and len(f) > len(best):
+        if any(name == g or name.startswith(g + "_") for name in names) and len(f) > len(best):
             best = f
     return best or "(lemmas)"
 

@@ -9,7 +9,8 @@ frama-c command run_wp.py builds from proofs/wp.flags runs one prover per pass (
 provers of the earlier passes, and a unit's -cpp-extra-args only in the first preprocessing.
 And that the mutants' shards (run_wp.py mutants --shard I/N) hold every mutant exactly once, about
 equally long and the same in every test, and that tests finishing at the same moment leave a
-summary with every result.
+summary with every result; and that the summary attributes a goal to its function under each
+memory model's goal prefix (typed_, typed_real_, typed_cast_).
 
   test_result_key.py   (needs frama-c for -print-cpp-commands; part of the proofs suite)
 Ends with "N passed, N failed"; exit status 1 on any failure.
@@ -199,7 +200,21 @@ def check_concurrent_summary():
               and "mutants: 4 killed" in text)
 
 
+def check_function_of():
+    """The summary's table attributes each goal to its function, whatever WP's model prefix."""
+    fs = ["at", "qmar__pack_b_pad", "cols", "col_group", "cast_x"]
+    cases = {"typed_at_ensures": "at", "typed_real_at_ensures": "at",
+             "typed_cast_at_ensures": "at",
+             "typed_cast_qmar_pack_b_pad_loop_invariant_4_preserved": "qmar__pack_b_pad",
+             "typed_cast_col_group_assigns": "col_group", "typed_cast_x_ensures": "cast_x",
+             "typed_cast_cast_x_ensures": "cast_x", "typed_cast_lemma_foo": "(lemmas)"}
+    got = {g: run_wp.function_of(g, fs) for g in cases}
+    check("goal names of the Typed, Typed+real and Typed+cast models name their function",
+          got == cases)
+
+
 def main():
+    check_function_of()
     check_command()
     check_shards()
     check_concurrent_summary()

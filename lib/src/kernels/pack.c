@@ -7,8 +7,8 @@
 #include "kernel.h"
 
 /* The layout as ACSL (proofs/units/pack: the size of the packed buffer, the element offsets, the
- * padding and the column loops are proven; rows4, rows2 and qmar__pack_b_rect are annotated below,
- * not yet proven: proofs/README.md, "Not yet proven"). */
+ * padding and the row and column loops are proven, their scalar loops; qmar__pack_b_rect is
+ * annotated below, not yet proven: proofs/README.md, "Not yet proven"). */
 #include "../../spec/acsl/pack.acsl" /* found through -I lib/src, as the headers do */
 
 #if defined(__SSE2__)
@@ -205,7 +205,8 @@ uint64_t qmar__packed_b_bytes(const qmar__bfmt *f, int64_t k, int64_t n)
   @/
   static void lemma_panel_mono(int64_t nr, int64_t kp, int64_t j, int64_t j2)
   {
-      /@ assert j / nr <= j2 / nr; @/
+      // left to Z3 (wp.flags: a "nonlinear" assertion), which proves it at once; CVC4 does not
+      /@ assert nonlinear: j / nr <= j2 / nr; @/
       lemma_mul_mono(j / nr, j2 / nr, kp * nr);
   }
 */
@@ -261,7 +262,10 @@ static int64_t at(const qmar__bfmt *f, int64_t kp, int64_t t, int64_t j)
 static void rows4(const qmar__bfmt *f, int64_t kp, const qmar__b_rect *r, int64_t t, int64_t ja,
                   int64_t jb, uint8_t *packed)
 {
+    uint8_t m = f->xor_mask; /* read once: a byte store could alias *f */
+#if defined(__SSE2__)
     uint32_t x = f->xor_mask * 0x01010101u;
+#endif
     //@ ghost lemma_mul_mono(t + 3 - r->t0, r->t1 - 1 - r->t0, r->st);
     //@ ghost lemma_mul_mono(0, t - r->t0, r->st);
     //@ ghost lemma_mul_mono(t - r->t0, t + 3 - r->t0, r->st);
@@ -298,11 +302,11 @@ static void rows4(const qmar__bfmt *f, int64_t kp, const qmar__b_rect *r, int64_
             _mm_storeu_si128(dv + 3, _mm_xor_si128(_mm_unpackhi_epi16(hi01, hi23), xv));
         }
 #endif
-        for (; c < len; c++) {
-            uint32_t w = (uint32_t)(uint8_t)s0[o + c] | (uint32_t)(uint8_t)s1[o + c] << 8 |
-                         (uint32_t)(uint8_t)s2[o + c] << 16 | (uint32_t)(uint8_t)s3[o + c] << 24;
-            w ^= x;
-            memcpy(d + 4 * c, &w, 4);
+        for (; c < len; c++) { /* the bytes of the word above, stored one at a time */
+            d[4 * c] = (uint8_t)s0[o + c] ^ m;
+            d[4 * c + 1] = (uint8_t)s1[o + c] ^ m;
+            d[4 * c + 2] = (uint8_t)s2[o + c] ^ m;
+            d[4 * c + 3] = (uint8_t)s3[o + c] ^ m;
         }
         j = end;
     }
@@ -319,7 +323,10 @@ static void rows4(const qmar__bfmt *f, int64_t kp, const qmar__b_rect *r, int64_
 static void rows2(const qmar__bfmt *f, int64_t kp, const qmar__b_rect *r, int64_t t, int64_t ja,
                   int64_t jb, uint8_t *packed)
 {
+    uint8_t m = f->xor_mask;
+#if defined(__SSE2__)
     uint16_t x = (uint16_t)(f->xor_mask * 0x0101u);
+#endif
     //@ ghost lemma_mul_mono(t + 1 - r->t0, r->t1 - 1 - r->t0, r->st);
     //@ ghost lemma_mul_mono(0, t - r->t0, r->st);
     //@ ghost lemma_mul_mono(t - r->t0, t + 1 - r->t0, r->st);
@@ -351,9 +358,8 @@ static void rows2(const qmar__bfmt *f, int64_t kp, const qmar__b_rect *r, int64_
         }
 #endif
         for (; c < len; c++) {
-            uint16_t w = (uint16_t)((uint8_t)s0[o + c] | (uint8_t)s1[o + c] << 8);
-            w ^= x;
-            memcpy(d + 2 * c, &w, 2);
+            d[2 * c] = (uint8_t)s0[o + c] ^ m;
+            d[2 * c + 1] = (uint8_t)s1[o + c] ^ m;
         }
         j = end;
     }
@@ -480,7 +486,7 @@ void qmar__pack_b_rect(const qmar__bfmt *f, int64_t k, int64_t n, const qmar__b_
     //@ assert r->t0 < tfull ==> r->t0 % g == 0;
     //@ ghost lemma_panel_end(jb - 1, f->nr, np, kp);
     if (r->sj == 1 && (g == 4 || g == 2)) {
-        /*@ loop invariant ja <= c0;
+        /*@ loop invariant ja <= c0 && r->t0 <= t <= tfull;
             loop assigns c0, t, packed[0 .. pb_size(f->nr, f->kalign, k, n) - 1];
             loop variant jb - c0;
         */
@@ -497,14 +503,19 @@ void qmar__pack_b_rect(const qmar__bfmt *f, int64_t k, int64_t n, const qmar__b_
                 //@ ghost lemma_div_small(t, g);
                 //@ ghost lemma_div_small(tfull - t, g);
                 //@ ghost lemma_div_small(tfull - t - g, g);
-                //@ calls rows4, rows2;
-                (g == 4 ? rows4 : rows2)(f, kp, r, t, c0, c1, packed);
+                if (g == 4)
+                    rows4(f, kp, r, t, c0, c1, packed);
+                else
+                    rows2(f, kp, r, t, c0, c1, packed);
             }
         }
     } else if (r->st == 1 && g > 1) {
         cols(f, kp, r, t, tfull, ja, jb, packed);
         t = tfull;
     }
+    /* What the element loop reads of x2, once (r is separated from what the loops above wrote). */
+    //@ assert r->t0 < r->t1 && r->j0 < r->j1 && rect_last(r) <= 281474976710656;
+    //@ assert \valid_read(r->src + (0 .. rect_last(r)));
     /*@ loop invariant r->t0 <= t <= r->t1;
         loop assigns t, packed[0 .. pb_size(f->nr, f->kalign, k, n) - 1];
         loop variant r->t1 - t;
@@ -521,6 +532,24 @@ void qmar__pack_b_rect(const qmar__bfmt *f, int64_t k, int64_t n, const qmar__b_
             //@ ghost lemma_mul_mono(t - r->t0, r->t1 - 1 - r->t0, r->st);
             //@ ghost lemma_mul_mono(j - r->j0, r->j1 - 1 - r->j0, r->sj);
             //@ assert 0 <= (t - r->t0) * r->st + (j - r->j0) * r->sj <= rect_last(r);
+            /* Each product and the sum are int64 values (the casts are the machine values the
+             * overflow goals are stated in), and the element read lies in x2's rectangle. */
+            //@ assert 0 <= (t - r->t0) * r->st <= 281474976710656;
+            //@ assert 0 <= (j - r->j0) * r->sj <= 281474976710656;
+            //@ assert (int64_t)(t - r->t0) == t - r->t0 && (int64_t)(j - r->j0) == j - r->j0;
+            //@ assert (int64_t)((t - r->t0) * r->st) == (t - r->t0) * r->st;
+            //@ assert (int64_t)((j - r->j0) * r->sj) == (j - r->j0) * r->sj;
+            //@ assert (int64_t)((int64_t)(t - r->t0) * r->st) == (t - r->t0) * r->st;
+            //@ assert (int64_t)((int64_t)(j - r->j0) * r->sj) == (j - r->j0) * r->sj;
+            /*@ assert (int64_t)((int64_t)((int64_t)(t - r->t0) * r->st) +
+                                 (int64_t)((int64_t)(j - r->j0) * r->sj)) ==
+                       (t - r->t0) * r->st + (j - r->j0) * r->sj; */
+            //@ assert \valid_read(r->src + ((t - r->t0) * r->st + (j - r->j0) * r->sj));
+            /* The byte written: from its group to the end of its panel (at), inside the buffer. */
+            //@ ghost lemma_at_bounds(f, kp, t, j);
+            //@ ghost lemma_mul_mono(1, f->nr - j % f->nr, f->group);
+            //@ assert pb_panel(f->nr, kp, j) + kp * f->nr == (j / f->nr + 1) * (kp * f->nr);
+            //@ assert 0 <= pb_at(f->nr, f->group, kp, t, j) < pb_size(f->nr, f->kalign, k, n);
             packed[at(f, kp, t, j)] =
                 (uint8_t)r->src[(t - r->t0) * r->st + (j - r->j0) * r->sj] ^ f->xor_mask;
         }
