@@ -1,5 +1,5 @@
 # unit: accept
 # functions: elems
-# expect: typed_elems_loop_invariant_2_preserved
+# expect: typed_elems_assert_3
 # mutation: the model's dim product saturates one dim too late (p * di may pass the element limit)
 s|        if (di > LIMIT / p) {|        if (di > LIMIT / p + 1) {|
