@@ -7,8 +7,7 @@
 #include "kernel.h"
 
 /* The layout as ACSL (proofs/units/pack: the size of the packed buffer, the element offsets, the
- * padding and the row and column loops are proven, their scalar loops; qmar__pack_b_rect is
- * annotated below, not yet proven: proofs/README.md, "Not yet proven"). */
+ * padding, the row and column loops (their scalar loops) and qmar__pack_b_rect are proven). */
 #include "../../spec/acsl/pack.acsl" /* found through -I lib/src, as the headers do */
 
 #if defined(__SSE2__)
@@ -458,6 +457,27 @@ static void cols(const qmar__bfmt *f, int64_t kp, const qmar__b_rect *r, int64_t
     }
 }
 
+/* The offset from r->src of element (t, j) of x2's rectangle r: a function of its own, so that
+ * its products are proven free of overflow in a small context (in the element loop of
+ * qmar__pack_b_rect, after the row and column loops, the provers did not find it). */
+/*@ requires \valid_read(r) && 0 <= r->t0 && 0 <= r->j0 && 0 <= r->st && 0 <= r->sj;
+    requires r->t0 <= t < r->t1 && r->j0 <= j < r->j1;
+    requires rect_last(r) <= 281474976710656;
+    assigns \nothing;
+    ensures \result == (t - r->t0) * r->st + (j - r->j0) * r->sj;
+    ensures 0 <= \result <= rect_last(r);
+*/
+static int64_t src_offset(const qmar__b_rect *r, int64_t t, int64_t j)
+{
+    int64_t dt = t - r->t0, dj = j - r->j0;
+    //@ ghost lemma_mul_mono(0, dt, r->st);
+    //@ ghost lemma_mul_mono(dt, r->t1 - 1 - r->t0, r->st);
+    //@ ghost lemma_mul_mono(0, dj, r->sj);
+    //@ ghost lemma_mul_mono(dj, r->j1 - 1 - r->j0, r->sj);
+    int64_t ot = dt * r->st, oj = dj * r->sj;
+    return ot + oj;
+}
+
 /* Below this many columns at a time, the rows of x2 are read in full; above, in chunks, so that
  * the panels written for one chunk are few enough to stay in the TLB and the cache. */
 #define ROW_CHUNK 256
@@ -527,31 +547,13 @@ void qmar__pack_b_rect(const qmar__bfmt *f, int64_t k, int64_t n, const qmar__b_
         */
         for (int64_t j = ja; j < jb; j++) {
             //@ ghost lemma_panel_end(j, f->nr, np, kp);
-            //@ ghost lemma_mul_mono(0, t - r->t0, r->st);
-            //@ ghost lemma_mul_mono(0, j - r->j0, r->sj);
-            //@ ghost lemma_mul_mono(t - r->t0, r->t1 - 1 - r->t0, r->st);
-            //@ ghost lemma_mul_mono(j - r->j0, r->j1 - 1 - r->j0, r->sj);
-            //@ assert 0 <= (t - r->t0) * r->st + (j - r->j0) * r->sj <= rect_last(r);
-            /* Each product and the sum are int64 values (the casts are the machine values the
-             * overflow goals are stated in), and the element read lies in x2's rectangle. */
-            //@ assert 0 <= (t - r->t0) * r->st <= 281474976710656;
-            //@ assert 0 <= (j - r->j0) * r->sj <= 281474976710656;
-            //@ assert (int64_t)(t - r->t0) == t - r->t0 && (int64_t)(j - r->j0) == j - r->j0;
-            //@ assert (int64_t)((t - r->t0) * r->st) == (t - r->t0) * r->st;
-            //@ assert (int64_t)((j - r->j0) * r->sj) == (j - r->j0) * r->sj;
-            //@ assert (int64_t)((int64_t)(t - r->t0) * r->st) == (t - r->t0) * r->st;
-            //@ assert (int64_t)((int64_t)(j - r->j0) * r->sj) == (j - r->j0) * r->sj;
-            /*@ assert (int64_t)((int64_t)((int64_t)(t - r->t0) * r->st) +
-                                 (int64_t)((int64_t)(j - r->j0) * r->sj)) ==
-                       (t - r->t0) * r->st + (j - r->j0) * r->sj; */
-            //@ assert \valid_read(r->src + ((t - r->t0) * r->st + (j - r->j0) * r->sj));
+            int64_t o = src_offset(r, t, j); /* inside x2's rectangle: 0 <= o <= rect_last */
             /* The byte written: from its group to the end of its panel (at), inside the buffer. */
             //@ ghost lemma_at_bounds(f, kp, t, j);
             //@ ghost lemma_mul_mono(1, f->nr - j % f->nr, f->group);
             //@ assert pb_panel(f->nr, kp, j) + kp * f->nr == (j / f->nr + 1) * (kp * f->nr);
             //@ assert 0 <= pb_at(f->nr, f->group, kp, t, j) < pb_size(f->nr, f->kalign, k, n);
-            packed[at(f, kp, t, j)] =
-                (uint8_t)r->src[(t - r->t0) * r->st + (j - r->j0) * r->sj] ^ f->xor_mask;
+            packed[at(f, kp, t, j)] = (uint8_t)r->src[o] ^ f->xor_mask;
         }
     }
 }
