@@ -147,6 +147,18 @@ uint64_t qmar__packed_b_bytes(const qmar__bfmt *f, int64_t k, int64_t n)
   }
 */
 
+/* The same for a panel width (1 to 64), whole panels: in a context of its own (in lemma_layout's,
+ * CVC4 took 23 s of its 60 s timeout idle, and ran past it on a loaded machine). */
+/*@ ghost
+  /@ requires 1 <= b <= 64 && 0 <= a <= 281474976710656;
+     assigns \nothing;
+     ensures (a * b) % b == 0;
+  @/
+  static void lemma_mul_mod_nr(int64_t a, int64_t b)
+  {
+  }
+*/
+
 /* The packed layout of (k, n) as pack_b_rect and pack_b_pad use it: the depth kp holds whole
  * groups, the width np whole panels, and the size fits in int64 (2^61, as packed_b_bytes). */
 /*@ ghost
@@ -171,6 +183,7 @@ uint64_t qmar__packed_b_bytes(const qmar__bfmt *f, int64_t k, int64_t n)
       lemma_mul_mono(kp, 64 * k, np);
       lemma_mul_mono(np, 64 * n, 64 * k);
       /@ assert kp * np <= 4096 * (k * n); @/
+      lemma_mul_mod_nr(qn, f->nr);
       /@ assert (qn * f->nr) % f->nr == 0; @/
       int64_t m = q * (f->kalign / f->group);
       /@ assert f->kalign / f->group * f->group == f->kalign; @/
@@ -594,6 +607,10 @@ void qmar__pack_b_pad(const qmar__bfmt *f, int64_t k, int64_t n, int64_t jlo, in
         for (; t < kp; t += f->group, d += (int64_t)f->nr * f->group) {
             //@ ghost lemma_at_bounds(f, kp, t, j);
             //@ ghost lemma_div_small(t, f->group);
+            /* The next group is nr * group bytes further (the invariant on d), step by step: in
+             * one step CVC4 took 25 s of its 60 s timeout (idle; past it on a loaded machine). */
+            //@ assert (t / f->group + 1) * (f->nr * f->group) == t / f->group * (f->nr * f->group) + f->nr * f->group;
+            //@ assert pb_at(f->nr, f->group, kp, t + f->group, j) == pb_at(f->nr, f->group, kp, t, j) + f->nr * f->group;
             memset(d, f->xor_mask, (size_t)f->group);
         }
     }
