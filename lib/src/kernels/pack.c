@@ -609,8 +609,10 @@ void qmar__pack_b_pad(const qmar__bfmt *f, int64_t k, int64_t n, int64_t jlo, in
             //@ ghost lemma_div_small(t, f->group);
             /* The next group is nr * group bytes further (the invariant on d), step by step: in
              * one step CVC4 took 25 s of its 60 s timeout (idle; past it on a loaded machine). */
-            //@ assert (t / f->group + 1) * (f->nr * f->group) == t / f->group * (f->nr * f->group) + f->nr * f->group;
-            //@ assert pb_at(f->nr, f->group, kp, t + f->group, j) == pb_at(f->nr, f->group, kp, t, j) + f->nr * f->group;
+            /*@ assert (t / f->group + 1) * (f->nr * f->group) ==
+                       t / f->group * (f->nr * f->group) + f->nr * f->group; */
+            /*@ assert pb_at(f->nr, f->group, kp, t + f->group, j) ==
+                       pb_at(f->nr, f->group, kp, t, j) + f->nr * f->group; */
             memset(d, f->xor_mask, (size_t)f->group);
         }
     }
