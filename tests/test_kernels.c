@@ -280,8 +280,9 @@ static void direct_suite(void)
     static const int64_t few_ns[] = {1, 33, 63, 64, 65, 257};
     int32_t most = 0;
     for (int v = 0; v < nvariants; v++)
-        if (variants[v].k->gemm_direct != NULL && variants[v].k->direct_rows > most)
-            most = variants[v].k->direct_rows;
+        for (int32_t layout = QMAR__X2_ND; layout <= QMAR__X2_NZ_T; layout++)
+            if (variants[v].k->gemm_direct != NULL && variants[v].k->direct_rows[layout] > most)
+                most = variants[v].k->direct_rows[layout];
     forced_mode = QMAR__MODE_DIRECT;
     for (int64_t m = 1; m <= 17; m++) /* every m of the decode shapes (avx512: up to 16) */
         for (unsigned i = 0; i < sizeof ks / sizeof ks[0]; i++)

@@ -87,8 +87,8 @@ static int64_t tile_rows(const qmar__kernel *kern, int64_t k)
 
 /* How x2 reaches the kernel. PACKED and FUSED (tests) pack it, STAGED (tests) takes the kernel's
  * gemm_staged where it has one, DIRECT (tests) its gemm_direct for any m in the layouts it reads
- * in place. Otherwise: the direct path (gemm_direct) for m up to the kernel's direct_rows
- * (measured there) in any layout, and for any m when k fits one of its k blocks (direct_depth);
+ * in place. Otherwise: the direct path (gemm_direct) for m up to the kernel's direct_rows for
+ * the layout (measured there), and for any m when k fits one of its k blocks (direct_depth);
  * past them the staged path (gemm_staged), if the kernel has
  * one, for the layouts it reads in place (FRACTAL_NZ: never packed) and for any layout when all
  * rows fit one row tile (each byte of x2 is used once: packing it all first would only add a
@@ -103,7 +103,7 @@ static enum route route_of(const qmar__kernel *kern, int64_t m, int64_t k, int32
         return ROUTE_STAGED;
     int inplace = kern->inplace_layouts >> layout & 1u;
     if (kern->gemm_direct != NULL &&
-        (m <= kern->direct_rows || (mode == QMAR__MODE_DIRECT && inplace) ||
+        (m <= kern->direct_rows[layout] || (mode == QMAR__MODE_DIRECT && inplace) ||
          (kern->direct_depth != NULL && k <= kern->direct_depth(layout, m))))
         return ROUTE_DIRECT;
     if (kern->gemm_staged != NULL && (inplace || align_up(m, kern->mr) <= tile_rows(kern, k)))
@@ -118,7 +118,7 @@ static qmar_status init_direct(qmar__compute *c)
 {
     c->direct = 1;
     int64_t m = c->m < 1 ? 1 : c->m;
-    c->mc = m <= c->kern->direct_rows ? m : min64(m, c->kern->mc);
+    c->mc = m <= c->kern->direct_rows[c->layout] ? m : min64(m, c->kern->mc);
     int64_t nr = c->kern->bfmt.nr;
     c->nc = min64(align_up((c->n + c->threads - 1) / c->threads, nr),
                   align_up(DIRECT_C_BYTES / 4 / c->mc, nr));

@@ -222,6 +222,7 @@ static void gemm(const void *pa, int64_t rows, const void *pb, int64_t k, int64_
  * 8: 95 -> 118, 16: 179 -> 189. More rows take deeper blocks (fewer round trips of the int32
  * block), still 2 KiB or more of each row at a time (rows one page apart each cost a TLB entry). */
 #define DECODE_ROWS 16
+#define NZ_DECODE_ROWS 8 /* avx512_decode.c's rows for FRACTAL_NZ: past them, the staged path */
 
 /* ---- the direct path: x2 read where it lies, never packed ----
  * A block of x2 (kc rows x nc columns) is rearranged into the packed-B order in an L1-sized
@@ -659,9 +660,13 @@ static void tune(qmar__kernel *self)
 }
 
 
-/* The direct path serves the decode shapes (m <= DECODE_ROWS) in any layout; the staged path
- * (above) more rows in FRACTAL_NZ, and one row tile of them in the other layouts; past one tile
- * those are packed once per Run (compute.c). */
+/* The direct path serves the decode shapes of row-major x2 (m <= DECODE_ROWS) and of FRACTAL_NZ
+ * (m <= NZ_DECODE_ROWS: the decode kernel); the staged path (above) more rows in FRACTAL_NZ, and
+ * one row tile of them in the other layouts (the transposed ones from one row); past one tile
+ * those are packed once per Run (compute.c). Measured on Zen 5 (family 26 model 2, 1 thread,
+ * k = n = 16384, x2 in memory, the two paths alone), ms direct -> staged: FRACTAL_NZ m = 9:
+ * 18.6 -> 18.9, 12: 20.9 -> 19.2, 16: 23.6 -> 20.4; ND_T m = 1: 46 -> 28, 4: 49 -> 26, 16: 56
+ * -> 29; NZ_T m = 1: 29 -> 29, 4: 30 -> 28, 9: 58 -> 29; ND m = 8: 20 -> 37, 16: 27 -> 37. */
 const qmar__kernel qmar__kernel_avx512 = {
     .name = "avx512",
     .bfmt = {.nr = NR, .group = 4, .kalign = 4, .xor_mask = 0x80},
@@ -680,7 +685,7 @@ const qmar__kernel qmar__kernel_avx512 = {
     .gemm_staged = gemm_staged,
     .staged_scratch = staged_scratch,
     .pack_b = pack_b,
-    .direct_rows = DECODE_ROWS, /* see qmar__kernel_avx512's comment */
+    .direct_rows = {[QMAR__X2_ND] = DECODE_ROWS, [QMAR__X2_NZ] = NZ_DECODE_ROWS},
     .inplace_layouts = 1u << QMAR__X2_NZ | 1u << QMAR__X2_NZ_T,
     .epilogue = qmar__epilogue_avx512,
 };

@@ -93,9 +93,10 @@ typedef struct qmar__kernel {
     void (*gemm_staged)(const void *pa, int64_t rows, const qmar__b_src *b, int64_t j0,
                         int64_t j1, int32_t *c, int64_t ldc, void *scratch);
     uint64_t (*staged_scratch)(int64_t k);
-    /* The driver takes the direct path for m up to direct_rows (any layout), and for any m when
-     * bit (1 << layout) of inplace_layouts is set: those layouts are never packed. */
-    int32_t direct_rows;
+    /* The driver takes the direct path for m up to direct_rows[layout] (enum qmar__x2_layout,
+     * validate.h), and for any m when bit (1 << layout) of inplace_layouts is set: those layouts
+     * are never packed. */
+    int32_t direct_rows[4];
     uint32_t inplace_layouts;
     /* numerics.md §1-§3 for rows row0 .. row0+rows-1 (global row numbers, for pertoken and x3)
      * and columns [j0, j1): e[r*lde + (j - j0)] from acc[r*ldacc + (j - j0)]. */
