@@ -7,8 +7,18 @@
 
 #include "kernel.h"
 
-/* gemm_direct's contract (kernel.h) for x2 in ND (rows <= 4) or FRACTAL_NZ (rows <= 8): computes
- * c and returns 1; for any other rows or layout does nothing and returns 0. Needs no scratch. */
+/* Rows of x1 the decode path serves with x2 transposed (ND_T). */
+#define QMAR__AVX512_COLS_ROWS 8
+
+/* gemm_direct's contract (kernel.h) for x2 in ND (rows <= 4), FRACTAL_NZ (rows <= 8) or ND_T
+ * (rows <= QMAR__AVX512_COLS_ROWS): computes c and returns 1; for any other rows or layout does
+ * nothing and returns 0. Needs no scratch. */
 int qmar__avx512_decode(const int8_t *a, int64_t lda, int64_t rows, const qmar__b_src *b,
                         int64_t j0, int64_t j1, int32_t *c, int64_t ldc);
+
+/* Its ND_T part (avx512_decode_cols.c): the same for x2 in ND_T, the rows' corrections
+ * (-128 * rowsum) given. */
+void qmar__avx512_decode_cols(const int8_t *a, int64_t lda, int64_t rows, const qmar__b_src *b,
+                              int64_t j0, int64_t j1, const int32_t *corr, int32_t *c,
+                              int64_t ldc);
 #endif
