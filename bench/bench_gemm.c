@@ -8,7 +8,7 @@
  * one run. Runs are interleaved so that all see the same machine noise; the table gives medians,
  * the summary the best runs. Outputs of qmar and oneDNN are compared bit for bit.
  *
- * usage: bench_gemm [--quick] [--min-seconds S] [MxKxN ...]
+ * usage: bench_gemm [--quick] [--transposed] [--min-seconds S] [--csv FILE] [MxKxN ...]
  * oneDNN runs on OpenMP: the program re-executes itself with OMP_NUM_THREADS=1 when needed. */
 #define _DEFAULT_SOURCE
 #include <dnnl.h>
@@ -56,6 +56,10 @@ static stamp stamp_now(void)
     stamp s = {{clock_now(WALL), clock_now(CPU)}};
     return s;
 }
+
+/* --transposed: x2 stored transposed (n x k row-major, PyTorch's Linear weight; FRACTAL_NZ of
+ * that for the NZ column), oneDNN's plain weights in the same order (ba). */
+static int transposed;
 
 static uint64_t rng = 88172645463325252u;
 static uint64_t next(void)
@@ -210,9 +214,10 @@ static int dnnl_setup(dnnl_mm *mm, int64_t m, int64_t k, int64_t n, int8_t *x1, 
     dnnl_memory_desc_t src_md, wei_md, bias_md, dst_md, wei_user_md;
     dnnl_dims_t ds = {m, k}, dw = {k, n}, db = {1, n}, dd = {m, n};
     DNNL_OK(dnnl_memory_desc_init_by_tag(&src_md, 2, ds, dnnl_s8, dnnl_ab));
-    DNNL_OK(dnnl_memory_desc_init_by_tag(&wei_user_md, 2, dw, dnnl_s8, dnnl_ab));
+    dnnl_format_tag_t plain = transposed ? dnnl_ba : dnnl_ab;
+    DNNL_OK(dnnl_memory_desc_init_by_tag(&wei_user_md, 2, dw, dnnl_s8, plain));
     DNNL_OK(dnnl_memory_desc_init_by_tag(&wei_md, 2, dw, dnnl_s8,
-                                         prepacked ? dnnl_format_tag_any : dnnl_ab));
+                                         prepacked ? dnnl_format_tag_any : plain));
     DNNL_OK(dnnl_memory_desc_init_by_tag(&dst_md, 2, dd, dnnl_bf16, dnnl_ab));
     dnnl_primitive_attr_t attr;
     DNNL_OK(dnnl_primitive_attr_create(&attr));
@@ -292,8 +297,11 @@ static void qmar_setup(qmar_mm *q, qmar_comm *comm, int64_t m, int64_t k, int64_
                        int8_t *x2, int32_t *bias, uint16_t *scale, uint16_t *out)
 {
     int64_t d1[2] = {m, k}, d2[2] = {k, n}, db[1] = {n}, dout[2] = {m, n};
+    int64_t stored_t[2] = {n, k}, strides_t[2] = {1, k}; /* a transposed view of n x k */
     q->x1 = qmar_tensor_create(d1, 2, QMAR_INT8, NULL, 0, QMAR_FORMAT_ND, d1, 2, x1);
-    q->x2 = qmar_tensor_create(d2, 2, QMAR_INT8, NULL, 0, QMAR_FORMAT_ND, d2, 2, x2);
+    q->x2 = transposed ? qmar_tensor_create(d2, 2, QMAR_INT8, strides_t, 0, QMAR_FORMAT_ND,
+                                            stored_t, 2, x2)
+                       : qmar_tensor_create(d2, 2, QMAR_INT8, NULL, 0, QMAR_FORMAT_ND, d2, 2, x2);
     q->bias = qmar_tensor_create(db, 1, QMAR_INT32, NULL, 0, QMAR_FORMAT_ND, db, 1, bias);
     q->scale = qmar_tensor_create(db, 1, QMAR_BF16, NULL, 0, QMAR_FORMAT_ND, db, 1, scale);
     q->out = qmar_tensor_create(dout, 2, QMAR_BF16, NULL, 0, QMAR_FORMAT_ND, dout, 2, out);
@@ -366,7 +374,10 @@ static result bench_shape(qmar_comm *comm, int64_t m, int64_t k, int64_t n, doub
     result r = {.m = m, .k = k, .n = n};
     int8_t *x1 = aligned_alloc(64, (size_t)((m * k + 63) / 64 * 64));
     int8_t *x2 = aligned_alloc(64, (size_t)((k * n + 63) / 64 * 64));
-    int64_t nz_bytes = (k + 15) / 16 * 16 * ((n + 31) / 32 * 32);
+    int64_t rows = transposed ? n : k, cols = transposed ? k : n; /* of x2 as stored */
+    int32_t nd = transposed ? QMAR__X2_ND_T : QMAR__X2_ND, nz = transposed ? QMAR__X2_NZ_T
+                                                                           : QMAR__X2_NZ;
+    int64_t nz_bytes = (rows + 15) / 16 * 16 * ((cols + 31) / 32 * 32);
     int8_t *x2_nz = aligned_alloc(64, (size_t)((nz_bytes + 63) / 64 * 64));
     int32_t *bias = malloc((size_t)n * 4);
     float *bias_f = malloc((size_t)n * 4), *scales = malloc((size_t)n * 4);
@@ -386,9 +397,9 @@ static result bench_shape(qmar_comm *comm, int64_t m, int64_t k, int64_t n, doub
         scales[j] = qmar__bf16_to_f32(scale_bf16[j]);
     }
     memset(x2_nz, 0, (size_t)nz_bytes); /* x2 in FRACTAL_NZ, as TransMatmulWeight makes it once */
-    for (int64_t t = 0; t < k; t++)
-        for (int64_t j = 0; j < n; j++)
-            x2_nz[qmar__nz_index(t, j, k)] = x2[t * n + j];
+    for (int64_t h = 0; h < rows; h++)
+        for (int64_t w = 0; w < cols; w++)
+            x2_nz[qmar__nz_index(h, w, rows)] = x2[h * cols + w];
     qmar_mm q;
     qmar_setup(&q, comm, m, k, n, x1, x2, bias, scale_bf16, out_q);
     dnnl_mm d, dp;
@@ -400,14 +411,14 @@ static result bench_shape(qmar_comm *comm, int64_t m, int64_t k, int64_t n, doub
     r.impl = strdup(d.impl);
     /* warm-up, then the check that both compute the same thing */
     qmar_run(&q);
-    qmar_compute(m, k, n, x1, x2, QMAR__X2_ND, bias, scale_bf16, out_c);
+    qmar_compute(m, k, n, x1, x2, nd, bias, scale_bf16, out_c);
     dnnl_run(&d);
     for (int64_t i = 0; i < m * n; i++) {
         int32_t a = out_q[i], b = out_d[i];
         r.differ += a != b || out_c[i] != out_q[i];
         r.ulp2 += abs(a - b) > 1;
     }
-    qmar_compute(m, k, n, x1, x2_nz, QMAR__X2_NZ, bias, scale_bf16, out_c);
+    qmar_compute(m, k, n, x1, x2_nz, nz, bias, scale_bf16, out_c);
     for (int64_t i = 0; i < m * n; i++)
         r.differ += out_c[i] != out_q[i];
     dnnl_run(&dp);
@@ -417,9 +428,9 @@ static result bench_shape(qmar_comm *comm, int64_t m, int64_t k, int64_t n, doub
     while (reps < MAX_REPS && (reps < 3 || now() - start < min_seconds)) {
         stamp st[NVARIANT + 1];
         st[0] = stamp_now();
-        qmar_compute(m, k, n, x1, x2, QMAR__X2_ND, bias, scale_bf16, out_c);
+        qmar_compute(m, k, n, x1, x2, nd, bias, scale_bf16, out_c);
         st[1] = stamp_now();
-        qmar_compute(m, k, n, x1, x2_nz, QMAR__X2_NZ, bias, scale_bf16, out_c);
+        qmar_compute(m, k, n, x1, x2_nz, nz, bias, scale_bf16, out_c);
         st[2] = stamp_now();
         qmar_run(&q);
         st[3] = stamp_now();
@@ -531,6 +542,8 @@ int main(int argc, char **argv)
         long long m, k, n;
         if (strcmp(argv[i], "--quick") == 0)
             min_seconds = 0.5;
+        else if (strcmp(argv[i], "--transposed") == 0)
+            transposed = 1;
         else if (strcmp(argv[i], "--min-seconds") == 0 && i + 1 < argc)
             min_seconds = atof(argv[++i]);
         else if (strcmp(argv[i], "--csv") == 0 && i + 1 < argc)
@@ -541,8 +554,8 @@ int main(int argc, char **argv)
             shapes[nshapes][0] = m, shapes[nshapes][1] = k, shapes[nshapes][2] = n;
             nshapes++;
         } else {
-            fprintf(stderr, "usage: %s [--quick] [--min-seconds S] [--csv FILE] [MxKxN ...]\n",
-                    argv[0]);
+            fprintf(stderr, "usage: %s [--quick] [--transposed] [--min-seconds S] [--csv FILE] "
+                    "[MxKxN ...]\n", argv[0]);
             return 2;
         }
     }
@@ -554,7 +567,7 @@ int main(int argc, char **argv)
     int has_amx = qmar__kernel_for(QMAR__ISA_AMX) != NULL;
     int has_vnni = qmar__kernel_for(QMAR__ISA_AVX512) != NULL;
     printf("bench_gemm: GEMM + epilogue (s8 x s8 + int32 bias, per-channel scale, BF16 out), "
-           "1 rank, 1 thread\n");
+           "1 rank, 1 thread%s\n", transposed ? "; x2 stored transposed (--transposed)" : "");
     printf("CPU: %s family %u (0x%x) model %u (0x%x); L1d %lld KiB, L2 %lld KiB (shared by %d), "
            "L3 %lld KiB (shared by %d), from %s\n", cpu->vendor, cpu->family, cpu->family,
            cpu->model, cpu->model, (long long)cpu->l1d / 1024, (long long)cpu->l2 / 1024,
@@ -613,7 +626,8 @@ int main(int argc, char **argv)
             print_table(res, nshapes, c, pass, has_amx ? amx[c] : vnni[c], peak_name);
     printf("\nGOPS = 2*m*k*n / time. GEMM+epi = qmar's compute part of Run (allocate, pack x2, "
            "GEMM, fused epilogue),\nx2 plain row-major (ND); NZ = the same with x2 in FRACTAL_NZ "
-           "(read in place, never packed);\nRun R=1 = the whole public call on a one-rank group "
+           "(read in place, never packed);\n(with --transposed: x2 stored n x k (ND_T), NZ = "
+           "FRACTAL_NZ of that, oneDNN's plain weights ba);\nRun R=1 = the whole public call on a one-rank group "
            "(plus planning, agreement, the one-rank reduce);\noneDNN = matmul with plain (ab) "
            "weights as given; oneDNN pre = weights reordered to oneDNN's layout beforehand "
            "(untimed).\noneDNN implementation: %s\n", res[0].impl);
