@@ -309,23 +309,23 @@ static void direct_suite(void)
         check_gemm(1 + (int64_t)(next() % (uint64_t)(most + 1)), 4097, 1000, data, layout,
                    2 + data % 2);
     }
-    /* avx512's decode path (ND m <= 4, FRACTAL_NZ and ND_T m <= 8; one more row is past it): k
+    /* avx512's decode path (ND m <= 4, the other layouts m <= 8; one more row is past it): k
      * around the groups of 4, the bands of rows swept across the columns (4 to 16 rows, and
-     * beyond) and the 64 k values of ND_T's dot products, n around the 32-column strips, the
-     * 64-column chunks and ND_T's blocks of 2 and 4 columns, column blocks split over threads
-     * (the driver's j0 > 0) */
+     * beyond), the 64 k values of ND_T's dot products and NZ_T's strips of 32, n around the
+     * 32-column strips, the 64-column chunks, ND_T's blocks of 2 and 4 columns and NZ_T's
+     * column pairs, column blocks split over threads (the driver's j0 > 0) */
     static const int64_t dec_ks[] = {1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 31, 33, 63, 64, 65, 129,
                                      1031};
     static const int64_t dec_ns[] = {1, 2, 3, 5, 31, 32, 33, 63, 64, 65, 96, 127, 129, 200, 1000};
     for (int64_t m = 1; m <= 9; m++)
-        for (int32_t layout = m <= 5 ? QMAR__X2_ND : QMAR__X2_ND_T; layout <= QMAR__X2_NZ;
+        for (int32_t layout = m <= 5 ? QMAR__X2_ND : QMAR__X2_ND_T; layout <= QMAR__X2_NZ_T;
              layout++)
             for (unsigned i = 0; i < sizeof dec_ks / sizeof dec_ks[0]; i++)
                 for (unsigned j = 0; j < sizeof dec_ns / sizeof dec_ns[0]; j++)
                     check_gemm(m, dec_ks[i], dec_ns[j], (int)(next() % 4), layout,
                                (int32_t)(next() % 3) + 1);
     for (int64_t m = 1; m <= 8; m++) /* enough work for threads: blocks from j0 = 384, 576 */
-        for (int32_t layout = QMAR__X2_ND; layout <= QMAR__X2_NZ; layout++)
+        for (int32_t layout = QMAR__X2_ND; layout <= QMAR__X2_NZ_T; layout++)
             if (m <= 4 || layout != QMAR__X2_ND)
                 check_gemm(m, 8195, 1100, (int)(next() % 4), layout, 2 + (int32_t)(m % 2));
     /* (m, k, n): past the direct rows, past a row tile (m = 390 and 800 cross the tiles of

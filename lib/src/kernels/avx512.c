@@ -518,8 +518,8 @@ static int64_t direct_depth(int32_t layout, int64_t rows)
 static void gemm_direct(const int8_t *a, int64_t lda, int64_t rows, const qmar__b_src *b,
                         int64_t j0, int64_t j1, int32_t *c, int64_t ldc, void *scratch)
 {
-    if (qmar__avx512_decode(a, lda, rows, b, j0, j1, c, ldc)) /* ND 1-4 rows, NZ and ND_T 1-8 */
-        return;
+    if (qmar__avx512_decode(a, lda, rows, b, j0, j1, c, ldc, scratch, stage_bytes))
+        return; /* ND 1-4 rows, NZ, ND_T and NZ_T 1-8 */
     uint8_t *buf = scratch;
     int32_t *corr = (int32_t *)(buf + stage_bytes);
     int64_t k = b->k;
@@ -686,7 +686,8 @@ const qmar__kernel qmar__kernel_avx512 = {
     .staged_scratch = staged_scratch,
     .pack_b = pack_b,
     .direct_rows = {[QMAR__X2_ND] = DECODE_ROWS, [QMAR__X2_NZ] = NZ_DECODE_ROWS,
-                    [QMAR__X2_ND_T] = QMAR__AVX512_COLS_ROWS},
+                    [QMAR__X2_ND_T] = QMAR__AVX512_COLS_ROWS,
+                    [QMAR__X2_NZ_T] = QMAR__AVX512_COLS_ROWS},
     .inplace_layouts = 1u << QMAR__X2_NZ | 1u << QMAR__X2_NZ_T,
     .epilogue = qmar__epilogue_avx512,
 };

@@ -335,19 +335,21 @@ static void nd_decode(const int8_t *a, int64_t lda, int64_t rows, const qmar__b_
 }
 
 int qmar__avx512_decode(const int8_t *a, int64_t lda, int64_t rows, const qmar__b_src *b,
-                        int64_t j0, int64_t j1, int32_t *c, int64_t ldc)
+                        int64_t j0, int64_t j1, int32_t *c, int64_t ldc, void *scratch,
+                        int64_t scratch_bytes)
 {
     int64_t most = b->layout == QMAR__X2_ND     ? ND_ROWS
                    : b->layout == QMAR__X2_NZ   ? NZ_ROWS
-                   : b->layout == QMAR__X2_ND_T ? QMAR__AVX512_COLS_ROWS
-                                                : 0;
+                   : b->layout == QMAR__X2_ND_T || b->layout == QMAR__X2_NZ_T
+                       ? QMAR__AVX512_COLS_ROWS
+                       : 0;
     if (rows < 1 || rows > most)
         return 0;
     int32_t corr[NZ_ROWS > QMAR__AVX512_COLS_ROWS ? NZ_ROWS : QMAR__AVX512_COLS_ROWS];
     for (int64_t r = 0; r < rows; r++)
         corr[r] = -128 * row_sum(a + r * lda, b->k);
-    if (b->layout == QMAR__X2_ND_T)
-        qmar__avx512_decode_cols(a, lda, rows, b, j0, j1, corr, c, ldc);
+    if (b->layout == QMAR__X2_ND_T || b->layout == QMAR__X2_NZ_T)
+        qmar__avx512_decode_cols(a, lda, rows, b, j0, j1, corr, c, ldc, scratch, scratch_bytes);
     else if (b->layout == QMAR__X2_NZ)
         nz_decode(a, lda, rows, b, j0, j1, corr, c, ldc);
     else
