@@ -84,8 +84,8 @@ typedef struct b_runs {
  * one at `at`, which is `in_run` lines into its run of `run_lines` lines. The next block's bytes
  * come from memory a whole block ahead of their use; asked for in bursts between micro-kernel
  * calls they overflow the core's queue of misses and most of the burst waits or is dropped
- * (Zen 5, 128 x 4096 x 4096 with x2 in FRACTAL_NZ and in memory: 700 GOPS with bursts, the same
- * with no prefetch at all, 805 spread over the k groups). */
+ * (Zen 5, the staged path at 128 x 4096 x 4096 with x2 in FRACTAL_NZ and in memory: 5.7-6.3 ms
+ * with bursts, 5.7-6.2 with no prefetch at all, 5.3-5.7 spread over the k groups; bench/README). */
 typedef struct prefetch_plan {
     const char *at;
     int64_t in_run, run_lines, stride, count;
