@@ -105,9 +105,12 @@ static prefetch_plan plan_lines(const b_runs *r, int64_t from, int64_t to)
 static inline void prefetch_one(prefetch_plan *p)
 {
     _mm_prefetch(p->at, _MM_HINT_T1);
-    p->at += 64, p->count--;
-    if (++p->in_run == p->run_lines) /* on to the next run's first line */
-        p->at += p->stride - p->run_lines * 64, p->in_run = 0;
+    if (--p->count == 0) /* (at never points past the lines) */
+        return;
+    if (++p->in_run < p->run_lines)
+        p->at += 64;
+    else /* on to the next run's first line */
+        p->at += p->stride - (p->run_lines - 1) * 64, p->in_run = 0;
 }
 
 /* c (R x 64, row stride ldc) = (first ? the rows' corrections (init) : c) plus `groups` k groups
@@ -206,8 +209,9 @@ static void gemm(const void *pa, int64_t rows, const void *pb, int64_t k, int64_
              * block (each slice of packed B is contiguous) */
             int64_t ng0 = j + NR < j1 ? g0 : g0 + kc_groups, nj = j + NR < j1 ? j + NR : j0;
             int64_t ngn = groups - ng0 < kc_groups ? groups - ng0 : kc_groups;
-            b_runs next = {(const int8_t *)pb + (nj / NR) * kp * NR + ng0 * NR * 4, 0,
-                           ng0 < groups, ngn * 256};
+            b_runs next = {ng0 < groups ? (const int8_t *)pb + (nj / NR) * kp * NR + ng0 * NR * 4
+                                        : (const int8_t *)pb,
+                           0, ng0 < groups, ngn * 256};
             panels_times_slice(corr, panels, kp, rows, g0, gn,
                                (const uint8_t *)pb + (j / NR) * kp * NR + g0 * NR * 4,
                                c + (j - j0), ldc, &next);
@@ -660,13 +664,14 @@ static void tune(qmar__kernel *self)
 }
 
 
-/* The direct path serves the decode shapes of row-major x2 (m <= DECODE_ROWS) and of FRACTAL_NZ
- * (m <= NZ_DECODE_ROWS: the decode kernel); the staged path (above) more rows in FRACTAL_NZ, and
- * one row tile of them in the other layouts (the transposed ones from one row); past one tile
- * those are packed once per Run (compute.c). Measured on Zen 5 (family 26 model 2, 1 thread,
- * k = n = 16384, x2 in memory, the two paths alone), ms direct -> staged: FRACTAL_NZ m = 9:
- * 18.6 -> 18.9, 12: 20.9 -> 19.2, 16: 23.6 -> 20.4; ND_T m = 1: 46 -> 28, 4: 49 -> 26, 16: 56
- * -> 29; NZ_T m = 1: 29 -> 29, 4: 30 -> 28, 9: 58 -> 29; ND m = 8: 20 -> 37, 16: 27 -> 37. */
+/* The direct path serves the decode shapes: row-major x2 up to DECODE_ROWS rows (the decode
+ * kernel up to 4), the other layouts up to the decode kernel's 8 (avx512_decode.c,
+ * avx512_decode_cols.c); the staged path (above) more rows in FRACTAL_NZ, and one row tile of
+ * them in the other layouts; past one tile those are packed once per Run (compute.c). Past 8
+ * rows the staged path beats the direct one's staging except in ND. Measured on Zen 5 (family
+ * 26 model 2, 1 thread, k = n = 16384, x2 in memory, the two paths alone), ms direct -> staged:
+ * FRACTAL_NZ m = 9: 18.6 -> 18.9, 12: 20.9 -> 19.2, 16: 23.6 -> 20.4; ND_T m = 8: 49 -> 28,
+ * 16: 56 -> 29; NZ_T m = 9: 58 -> 29, 16: 39 -> 38; ND m = 8: 20 -> 37, 16: 27 -> 37. */
 const qmar__kernel qmar__kernel_avx512 = {
     .name = "avx512",
     .bfmt = {.nr = NR, .group = 4, .kalign = 4, .xor_mask = 0x80},
