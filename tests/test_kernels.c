@@ -309,11 +309,11 @@ static void direct_suite(void)
         check_gemm(1 + (int64_t)(next() % (uint64_t)(most + 1)), 4097, 1000, data, layout,
                    2 + data % 2);
     }
-    /* avx512's decode path (ND m <= 4, the other layouts m <= 8; one more row is past it): k
-     * around the groups of 4, the bands of rows swept across the columns (4 to 16 rows, and
-     * beyond), the 64 k values of ND_T's dot products and NZ_T's strips of 32, n around the
-     * 32-column strips, the 64-column chunks, ND_T's blocks of 2 and 4 columns and NZ_T's
-     * column pairs, column blocks split over threads (the driver's j0 > 0) */
+    /* avx512's decode path (ND m <= 4, FRACTAL_NZ m <= 16, the transposed layouts m <= 8; one
+     * more row is past it): k around the groups of 4, the bands of rows swept across the columns
+     * (4 to 16 rows, and beyond), the 64 k values of ND_T's dot products and NZ_T's strips of
+     * 32, n around the 32-column strips, the 64-column chunks, ND_T's blocks of 2 and 4 columns
+     * and NZ_T's column pairs, column blocks split over threads (the driver's j0 > 0) */
     static const int64_t dec_ks[] = {1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 31, 33, 63, 64, 65, 129,
                                      1031};
     static const int64_t dec_ns[] = {1, 2, 3, 5, 31, 32, 33, 63, 64, 65, 96, 127, 129, 200, 1000};
@@ -324,6 +324,15 @@ static void direct_suite(void)
                 for (unsigned j = 0; j < sizeof dec_ns / sizeof dec_ns[0]; j++)
                     check_gemm(m, dec_ks[i], dec_ns[j], (int)(next() % 4), layout,
                                (int32_t)(next() % 3) + 1);
+    /* FRACTAL_NZ past 8 rows: two passes over each chunk of a strip's k (the chunk a quarter of
+     * L2: k = 20001 crosses two or more chunk ends on any L2 up to 2 MiB) */
+    static const int64_t nz_ms[] = {10, 16, 17};
+    for (unsigned mi = 0; mi < sizeof nz_ms / sizeof nz_ms[0]; mi++)
+        for (unsigned i = 0; i < sizeof dec_ks / sizeof dec_ks[0]; i++)
+            check_gemm(nz_ms[mi], dec_ks[i], dec_ns[next() % 15], (int)(next() % 4), QMAR__X2_NZ,
+                       (int32_t)(next() % 3) + 1);
+    for (int64_t m = 9; m <= 16; m += 7)
+        check_gemm(m, 20001, 65, (int)(next() % 4), QMAR__X2_NZ, 1);
     for (int64_t m = 1; m <= 8; m++) /* enough work for threads: blocks from j0 = 384, 576 */
         for (int32_t layout = QMAR__X2_ND; layout <= QMAR__X2_NZ_T; layout++)
             if (m <= 4 || layout != QMAR__X2_ND)

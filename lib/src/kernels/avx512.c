@@ -226,7 +226,7 @@ static void gemm(const void *pa, int64_t rows, const void *pb, int64_t k, int64_
  * 8: 95 -> 118, 16: 179 -> 189. More rows take deeper blocks (fewer round trips of the int32
  * block), still 2 KiB or more of each row at a time (rows one page apart each cost a TLB entry). */
 #define DECODE_ROWS 16
-#define NZ_DECODE_ROWS 8 /* avx512_decode.c's rows for FRACTAL_NZ: past them, the staged path */
+#define NZ_DECODE_ROWS 16 /* avx512_decode.c's rows for FRACTAL_NZ: past them, the staged path */
 
 /* ---- the direct path: x2 read where it lies, never packed ----
  * A block of x2 (kc rows x nc columns) is rearranged into the packed-B order in an L1-sized
@@ -665,13 +665,14 @@ static void tune(qmar__kernel *self)
 
 
 /* The direct path serves the decode shapes: row-major x2 up to DECODE_ROWS rows (the decode
- * kernel up to 4), the other layouts up to the decode kernel's 8 (avx512_decode.c,
- * avx512_decode_cols.c); the staged path (above) more rows in FRACTAL_NZ, and one row tile of
- * them in the other layouts; past one tile those are packed once per Run (compute.c). Past 8
- * rows the staged path beats the direct one's staging except in ND. Measured on Zen 5 (family
- * 26 model 2, 1 thread, k = n = 16384, x2 in memory, the two paths alone), ms direct -> staged:
- * FRACTAL_NZ m = 9: 18.6 -> 18.9, 12: 20.9 -> 19.2, 16: 23.6 -> 20.4; ND_T m = 8: 49 -> 28,
- * 16: 56 -> 29; NZ_T m = 9: 58 -> 29, 16: 39 -> 38; ND m = 8: 20 -> 37, 16: 27 -> 37. */
+ * kernel up to 4), FRACTAL_NZ up to the decode kernel's 16, the transposed layouts up to its 8
+ * (avx512_decode.c, avx512_decode_cols.c); the staged path (above) more rows in FRACTAL_NZ, and
+ * one row tile of them in the other layouts; past one tile those are packed once per Run
+ * (compute.c). Past the decode kernel the staged path beats the direct one's staging except in
+ * ND. Measured on Zen 5 (family 26 model 2, 1 thread, k = n = 16384, x2 in memory, the two
+ * paths alone), ms direct -> staged: FRACTAL_NZ m = 12: 20.9 -> 19.2, 16: 23.6 -> 20.4; ND_T
+ * m = 8: 49 -> 28, 16: 56 -> 29; NZ_T m = 9: 58 -> 29, 16: 39 -> 38; ND m = 8: 20 -> 37, 16: 27
+ * -> 37. */
 const qmar__kernel qmar__kernel_avx512 = {
     .name = "avx512",
     .bfmt = {.nr = NR, .group = 4, .kalign = 4, .xor_mask = 0x80},

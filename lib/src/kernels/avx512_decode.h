@@ -10,7 +10,7 @@
 /* Rows of x1 the decode path serves with x2 transposed (ND_T, NZ_T). */
 #define QMAR__AVX512_COLS_ROWS 8
 
-/* gemm_direct's contract (kernel.h) for x2 in ND (rows <= 4), FRACTAL_NZ (rows <= 8) or
+/* gemm_direct's contract (kernel.h) for x2 in ND (rows <= 4), FRACTAL_NZ (rows <= 16) or
  * transposed (ND_T, NZ_T: rows <= QMAR__AVX512_COLS_ROWS): computes c and returns 1; for any
  * other rows or layout does nothing and returns 0. NZ_T uses scratch_bytes (at least 1 KiB, a
  * multiple of 64) of 64-byte aligned scratch. */
