@@ -575,11 +575,11 @@ int main(int argc, char **argv)
            cpu->cache_source);
     printf("qmar kernel: %s (QMAR_ISA to force one): micro-tile %d x %d, row tile %d, column "
            "block %d, k block %d, direct-path stage %d bytes, direct path for m <= %d (ND), "
-           "%d (FRACTAL_NZ), %s; "
+           "%d (FRACTAL_NZ), %d (transposed), %s; "
            "oneDNN %d.%d.%d; OMP_NUM_THREADS=1\n",
            kern->name, (int)kern->mr, (int)kern->bfmt.nr, (int)kern->mc, (int)kern->nc,
            (int)kern->kc, (int)kern->stage_bytes, (int)kern->direct_rows[QMAR__X2_ND],
-           (int)kern->direct_rows[QMAR__X2_NZ],
+           (int)kern->direct_rows[QMAR__X2_NZ], (int)kern->direct_rows[QMAR__X2_ND_T],
            kern->gemm_staged != NULL ? "staged path past it for FRACTAL_NZ and one row tile"
                                      : "FRACTAL_NZ: any m",
            v->major, v->minor, v->patch);
@@ -627,9 +627,10 @@ int main(int argc, char **argv)
     printf("\nGOPS = 2*m*k*n / time. GEMM+epi = qmar's compute part of Run (allocate, pack x2, "
            "GEMM, fused epilogue),\nx2 plain row-major (ND); NZ = the same with x2 in FRACTAL_NZ "
            "(read in place, never packed);\n(with --transposed: x2 stored n x k (ND_T), NZ = "
-           "FRACTAL_NZ of that, oneDNN's plain weights ba);\nRun R=1 = the whole public call on a one-rank group "
-           "(plus planning, agreement, the one-rank reduce);\noneDNN = matmul with plain (ab) "
-           "weights as given; oneDNN pre = weights reordered to oneDNN's layout beforehand "
+           "FRACTAL_NZ of that, oneDNN's plain weights ba);\nRun R=1 = the whole public call on "
+           "a one-rank group (plus planning, agreement, the one-rank reduce);\noneDNN = matmul "
+           "with plain (ab) weights as given; oneDNN pre = weights reordered to oneDNN's layout "
+           "beforehand "
            "(untimed).\noneDNN implementation: %s\n", res[0].impl);
     if (csv != NULL)
         write_csv(csv, res, nshapes);
