@@ -27,6 +27,40 @@
 
 /* ---- ND_T ---- */
 
+/* 64 bytes at p: all of them (full), or those of mask m, the rest 0 and not read. */
+static inline __attribute__((always_inline)) __m512i bytes64(const int8_t *p, int full,
+                                                             __mmask64 m)
+{
+    return full ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8(m, p);
+}
+
+/* acc[r][j] += x1 row r's 64 bytes from t times column j's (XOR 0x80), for R rows and the J
+ * columns at w (column stride k); `full` or the bytes of m (the last k values). */
+static inline __attribute__((always_inline)) void dot_step(const int R, const int J,
+                                                           const int8_t *a, int64_t lda,
+                                                           const int8_t *w, int64_t k,
+                                                           int64_t t, int full, __mmask64 m,
+                                                           __m512i acc[][4])
+{
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    __m512i x[COLS_ROWS];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++) {
+        x[r] = bytes64(a + r * lda + t, full, m);
+        /* in a register: GCC would otherwise load it again for each of the J columns (as
+         * VPDPBUSD's memory operand), from L2 once the rows pass L1's size (8 rows, k = 16384:
+         * 21 -> 18 ms) */
+        __asm__("" : "+v"(x[r]));
+    }
+#pragma GCC unroll 4
+    for (int j = 0; j < J; j++) {
+        __m512i v = _mm512_xor_si512(bytes64(w + j * k + t, full, m), flip);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; r++)
+            acc[r][j] = _mm512_dpbusd_epi32(acc[r][j], v, x[r]);
+    }
+}
+
 /* R rows of x1 (a, row stride lda) times J columns of x2 (w, column stride k) into c
  * (c[r * ldc + j] for j < J): corr[r] plus the dot products. The J columns at `ahead` (the next
  * block's) are asked for into L2 meanwhile, each line as the same line of this block is read:
@@ -40,8 +74,7 @@ static inline __attribute__((always_inline)) void dot_block(const int R, const i
                                                             const int32_t *corr, int32_t *c,
                                                             int64_t ldc)
 {
-    const __m512i flip = _mm512_set1_epi8((char)0x80);
-    __m512i acc[COLS_ROWS][4], x[COLS_ROWS];
+    __m512i acc[COLS_ROWS][4];
 #pragma GCC unroll 8
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
@@ -49,36 +82,13 @@ static inline __attribute__((always_inline)) void dot_block(const int R, const i
             acc[r][j] = _mm512_setzero_si512();
     int64_t t = 0;
     for (; t + 64 <= k; t += 64) {
-#pragma GCC unroll 8
-        for (int r = 0; r < R; r++) {
-            x[r] = _mm512_loadu_si512(a + r * lda + t);
-            /* in a register: GCC would otherwise load it again for each of the J columns (as
-             * VPDPBUSD's memory operand), from L2 once the rows pass L1's size (8 rows, k = 16384:
-             * 21 -> 18 ms) */
-            __asm__("" : "+v"(x[r]));
-        }
 #pragma GCC unroll 4
-        for (int j = 0; j < J; j++) {
+        for (int j = 0; j < J; j++)
             _mm_prefetch((const char *)ahead + j * k + t, _MM_HINT_T1);
-            __m512i v = _mm512_xor_si512(_mm512_loadu_si512(w + j * k + t), flip);
-#pragma GCC unroll 8
-            for (int r = 0; r < R; r++)
-                acc[r][j] = _mm512_dpbusd_epi32(acc[r][j], v, x[r]);
-        }
+        dot_step(R, J, a, lda, w, k, t, 1, 0, acc);
     }
-    if (t < k) { /* the last k values: masked loads (bytes past k are not read) */
-        __mmask64 m = _cvtu64_mask64(~0ULL >> (64 - (k - t)));
-#pragma GCC unroll 8
-        for (int r = 0; r < R; r++)
-            x[r] = _mm512_maskz_loadu_epi8(m, a + r * lda + t);
-#pragma GCC unroll 4
-        for (int j = 0; j < J; j++) {
-            __m512i v = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, w + j * k + t), flip);
-#pragma GCC unroll 8
-            for (int r = 0; r < R; r++)
-                acc[r][j] = _mm512_dpbusd_epi32(acc[r][j], v, x[r]);
-        }
-    }
+    if (t < k) /* the last k values (bytes past k are not read) */
+        dot_step(R, J, a, lda, w, k, t, 0, _cvtu64_mask64(~0ULL >> (64 - (k - t))), acc);
 #pragma GCC unroll 8
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
