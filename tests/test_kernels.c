@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "compute.h"
@@ -681,6 +682,7 @@ static void cpu_suite(void)
            cpu->family, cpu->model, (long long)cpu->l1d, (long long)cpu->l2, (long long)cpu->l3,
            cpu->cache_source);
     CHECK(cpu->l1d >= 1024 && cpu->l2 >= cpu->l1d);
+    CHECK_EQ_I64(cpu->online_cpus, sysconf(_SC_NPROCESSORS_ONLN)); /* read once, then kept */
     for (int v = 0; v < nvariants; v++) {
         const qmar__kernel *k = variants[v].k;
         CHECK(k->mc >= k->mr && k->mc % k->mr == 0);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The in-process barrier's polling budget (lib/src/comm/spin_budget.h) is calibrated from the
- * wake-up delays the group measures: the update rule converges to the delays and stays within its
- * bounds, polls in vain back off only when they come in a row, and a real group whose ranks sleep
- * at barriers moves its budget off the initial guess to what it measured. */
+/* The in-process barrier's waits (lib/src/comm/spin_budget.h): the budget's update rule
+ * converges to the measured wake-up delays and stays within its bounds; a wait of milliseconds is
+ * polled through (yielding) where the ranks fit the cores, and slept where they do not; a wait
+ * past the yield window sleeps, and the group's budget moves off the initial guess to what it
+ * measured. */
 #include <pthread.h>
 #include <stdint.h>
 #include <time.h>
@@ -33,44 +34,40 @@ static void test_update_rule(void)
     CHECK(once <= 5000 + (QMAR__SPIN_NS_MAX - 5000) / 8 + 1);
 }
 
-static void test_backoff_rule(void)
-{
-    CHECK_EQ_I64(qmar__spin_backoff(1), 0); /* one poll in vain: poll again at the next wait */
-    CHECK_EQ_I64(qmar__spin_backoff(2), 1);
-    CHECK_EQ_I64(qmar__spin_backoff(3), 3);
-    CHECK_EQ_I64(qmar__spin_backoff(QMAR__SPIN_FAILS_MAX), 63); /* a busy machine: mostly sleep */
-    CHECK_EQ_I64(qmar__spin_backoff(QMAR__SPIN_FAILS_MAX + 5), 63);
-    for (int32_t f = 1; f < QMAR__SPIN_FAILS_MAX; f++)
-        CHECK(qmar__spin_backoff(f + 1) > qmar__spin_backoff(f));
-}
-
 typedef struct rank_arg {
     qmar_comm *comm;
-    int late; /* sleeps before each barrier, so its peer sleeps and is woken */
-    int failures;
+    long late_ns; /* sleeps this long before each barrier, so its peer waits */
+    int rounds, failures;
 } rank_arg;
-
-enum { ROUNDS = 40 };
 
 static void *rank_main(void *p)
 {
     rank_arg *a = p;
     int64_t mine = a->comm->rank, all[2];
-    for (int i = 0; i < ROUNDS; i++) {
-        if (a->late)
-            nanosleep(&(struct timespec){0, 2000000}, NULL); /* 2 ms: past any polling */
+    for (int i = 0; i < a->rounds; i++) {
+        if (a->late_ns > 0)
+            nanosleep(&(struct timespec){a->late_ns / 1000000000L, a->late_ns % 1000000000L},
+                      NULL);
         if (a->comm->ops->allgather(a->comm, &mine, sizeof mine, all) != QMAR_SUCCESS)
             a->failures++;
     }
     return NULL;
 }
 
-static void test_group_calibrates(void)
+typedef struct group_waits {
+    int spin;       /* the group polls (its ranks fit the cores) */
+    int64_t budget; /* its budget afterwards */
+    int64_t sleeps; /* its waits that ended asleep */
+} group_waits;
+
+/* Two ranks, rank 1 late by late_ns before each of `rounds` all-gathers (two barriers each). */
+static group_waits run_group(long late_ns, int rounds)
 {
+    group_waits out = {0, -1, -1};
     qmar_comm *handles[2], *ep[2];
     if (qmar_comm_init_all(2, handles) != QMAR_SUCCESS) {
         CHECK(!"qmar_comm_init_all(2)");
-        return;
+        return out;
     }
     qmar__handles_lock();
     for (int r = 0; r < 2; r++)
@@ -78,28 +75,54 @@ static void test_group_calibrates(void)
     qmar__handles_unlock();
     qmar__inproc_group *g = ep[0]->backend;
     CHECK_EQ_I64(g->spin_ns, QMAR__SPIN_NS_INITIAL);
-    rank_arg args[2] = {{ep[0], 0, 0}, {ep[1], 1, 0}};
+    rank_arg args[2] = {{ep[0], 0, rounds, 0}, {ep[1], late_ns, rounds, 0}};
     pthread_t th[2];
     for (int r = 0; r < 2; r++)
         pthread_create(&th[r], NULL, rank_main, &args[r]);
     for (int r = 0; r < 2; r++)
         pthread_join(th[r], NULL);
     CHECK_EQ_I64(args[0].failures + args[1].failures, 0);
-    fprintf(stderr, "calibrated budget %lld ns\n", (long long)g->spin_ns);
-    if (g->spin) { /* ranks fit the cores: rank 0 slept at every barrier and measured its wake-ups */
-        CHECK(g->spin_ns != QMAR__SPIN_NS_INITIAL);
-        CHECK(g->spin_ns >= QMAR__SPIN_NS_MIN && g->spin_ns <= QMAR__SPIN_NS_MAX);
-    } else {
-        CHECK_EQ_I64(g->spin_ns, QMAR__SPIN_NS_INITIAL); /* no polling, nothing to calibrate */
-    }
+    out = (group_waits){g->spin, g->spin_ns, g->sleeps};
     for (int r = 0; r < 2; r++)
         qmar_comm_destroy(handles[r]);
+    return out;
+}
+
+/* A wait past the yield window ends asleep; the rank measures its wake-up and the budget moves
+ * off the initial guess. */
+static void test_group_calibrates(void)
+{
+    enum { ROUNDS = 12 };
+    group_waits w = run_group(QMAR__YIELD_NS + 10000000L, ROUNDS);
+    fprintf(stderr, "late past the yield window: budget %lld ns, %lld sleeps\n",
+            (long long)w.budget, (long long)w.sleeps);
+    CHECK(w.sleeps >= ROUNDS); /* rank 0, at each round's first barrier */
+    if (w.spin) {
+        CHECK(w.budget != QMAR__SPIN_NS_INITIAL);
+        CHECK(w.budget >= QMAR__SPIN_NS_MIN && w.budget <= QMAR__SPIN_NS_MAX);
+    } else {
+        CHECK_EQ_I64(w.budget, QMAR__SPIN_NS_INITIAL); /* no polling, nothing to calibrate */
+    }
+}
+
+/* Where the ranks fit the cores, a wait of milliseconds (a peer's longer GEMM) is polled through,
+ * yielding the CPU, not slept: a sleeper costs a wake-up on both sides. The backoff this replaced
+ * slept at every one of these waits. */
+static void test_short_waits_yield(void)
+{
+    enum { ROUNDS = 40 };
+    group_waits w = run_group(2000000L, ROUNDS);
+    fprintf(stderr, "late by 2 ms: %lld sleeps in %d rounds\n", (long long)w.sleeps, ROUNDS);
+    if (w.spin)
+        CHECK(w.sleeps <= ROUNDS / 4); /* a few, should the machine stall a rank for 50 ms */
+    else
+        CHECK(w.sleeps >= ROUNDS); /* more ranks than cores: every wait sleeps */
 }
 
 int main(void)
 {
     test_update_rule();
-    test_backoff_rule();
+    test_short_waits_yield();
     test_group_calibrates();
     return check_summary();
 }

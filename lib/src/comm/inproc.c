@@ -3,6 +3,7 @@
 /* The in-process communicator: one group shared by nranks endpoints, each driven by a thread.
  * Collectives read peers' buffers directly (shared memory) between timed barriers. */
 #include <errno.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,8 +93,8 @@ static int64_t now_ns(void)
 }
 
 /* Without the lock: polls until the barrier of generation gen completes or the group breaks,
- * for at most budget_ns (spin_budget.h); returns whether it did. */
-static int spin_briefly(const qmar__inproc_group *g, uint64_t gen, int64_t budget_ns)
+ * for at most budget_ns, pausing (or yielding the CPU) between polls; returns whether it did. */
+static int spin_briefly(const qmar__inproc_group *g, uint64_t gen, int64_t budget_ns, int yield)
 {
     struct timespec t0, t;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -101,8 +102,11 @@ static int spin_briefly(const qmar__inproc_group *g, uint64_t gen, int64_t budge
         if (atomic_load_explicit(&g->generation, memory_order_acquire) != gen ||
             atomic_load_explicit(&g->broken, memory_order_acquire))
             return 1;
-        cpu_relax();
-        if (i % 64 == 0) {
+        if (yield)
+            sched_yield();
+        else
+            cpu_relax();
+        if (yield || i % 64 == 0) {
             clock_gettime(CLOCK_MONOTONIC, &t);
             if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) > budget_ns)
                 return 0;
@@ -110,35 +114,29 @@ static int spin_briefly(const qmar__inproc_group *g, uint64_t gen, int64_t budge
     }
 }
 
-/* Caller holds g->lock, and has arrived at a barrier that is not complete: polls briefly before
- * the caller sleeps, if that may pay. Only when every rank has a core (g->spin; else the poller
- * takes the core of the very rank it waits for), and adaptively: after polls in vain in a row
- * (the peers were not running: the machine is busy) this rank sleeps at once for its next few
- * waits (qmar__spin_backoff), and polls again after one that paid.
+/* Caller holds g->lock, and has arrived at a barrier that is not complete: polls before the
+ * caller sleeps, only when every rank has a core (g->spin; else the poller takes the core of the
+ * very rank it waits for). First for the group's budget (spin_budget.h: the measured cost of a
+ * wake-up), then yielding the CPU between polls, for up to QMAR__YIELD_NS or the endpoint's
+ * timeout: a sleeper costs its peer a futex wake-up and itself a reschedule, tens of
+ * microseconds each under a hypervisor, and a Run sleeps at least once (after its GEMM, waiting
+ * for the slowest rank's), while a yielding poller gives its CPU to anything that wants it.
  * Returns 1, the lock released, when the barrier completed while it polled: taking the lock again
  * would only queue behind the rank that completed it, or its next step, for nothing (a barrier
  * that completed is passed). Else returns 0 with the lock held. */
-static int completed_while_polling(qmar__inproc_group *g, int32_t me, uint64_t gen)
+static int completed_while_polling(qmar__inproc_group *g, uint64_t gen, int64_t timeout_ms)
 {
     if (!g->spin || g->broken)
         return 0;
-    if (g->spin_skip[me] > 0) {
-        g->spin_skip[me]--;
-        return 0;
-    }
     int64_t budget_ns = g->spin_ns;
+    int64_t yield_ns = timeout_ms < QMAR__YIELD_NS / 1000000 ? timeout_ms * 1000000
+                                                              : QMAR__YIELD_NS;
     pthread_mutex_unlock(&g->lock);
-    int done = spin_briefly(g, gen, budget_ns);
+    int done = spin_briefly(g, gen, budget_ns, 0) || spin_briefly(g, gen, yield_ns, 1);
     /* acquire: what the ranks wrote before they arrived happens before this rank goes on */
-    if (done && atomic_load_explicit(&g->generation, memory_order_acquire) != gen) {
-        g->spin_fails[me] = 0; /* only rank me touches its entries */
+    if (done && atomic_load_explicit(&g->generation, memory_order_acquire) != gen)
         return 1;
-    }
     pthread_mutex_lock(&g->lock);
-    if (!done) {
-        g->spin_fails[me] += g->spin_fails[me] < QMAR__SPIN_FAILS_MAX;
-        g->spin_skip[me] = qmar__spin_backoff(g->spin_fails[me]);
-    }
     return 0;
 }
 
@@ -188,7 +186,7 @@ static qmar_status barrier(qmar_comm *comm)
             g->reading[r] = 1;
         pthread_cond_broadcast(&g->changed);
     }
-    if (!last && completed_while_polling(g, comm->rank, gen))
+    if (!last && completed_while_polling(g, gen, comm->timeout_ms))
         return QMAR_SUCCESS;
     int slept = 0; /* outside the block pthread_cleanup_push opens */
     pthread_cleanup_push(abandon_wait, comm);
@@ -202,6 +200,7 @@ static qmar_status barrier(qmar_comm *comm)
     }
     pthread_cleanup_pop(0);
     int ok = g->generation != gen;
+    g->sleeps += slept;
     /* completed_ns is still this barrier's: the next one cannot complete without this rank */
     if (ok && slept && g->spin)
         g->spin_ns = qmar__spin_budget_update(g->spin_ns, now_ns() - g->completed_ns);

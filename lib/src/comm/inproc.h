@@ -24,10 +24,9 @@ typedef struct qmar__inproc_group {
     atomic_uint_fast64_t generation; /* barriers completed */
     atomic_int broken;   /* a barrier timed out: every later collective fails at once */
     int32_t spin;        /* ranks fit the cores: a waiting rank polls briefly before it sleeps */
-    int32_t spin_skip[QMAR_COMM_MAX_RANKS];  /* rank r's waits left that sleep at once */
-    int32_t spin_fails[QMAR_COMM_MAX_RANKS]; /* rank r's polls in vain in a row */
     int64_t spin_ns;      /* how long a waiting rank polls (spin_budget.h), calibrated by ... */
     int64_t completed_ns; /* ... the wake-up delays after the last completed barrier (this time) */
+    int64_t sleeps;       /* waits that ended asleep, all ranks (tests/test_spin_budget.c) */
     const void *posted[QMAR_COMM_MAX_RANKS][2];
     /* reading[r]: rank r passed a barrier and may be reading its peers' posted buffers until it
      * arrives at the next barrier or its collective ends. A rank that leaves a collective on a

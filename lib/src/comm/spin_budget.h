@@ -18,6 +18,14 @@
 #define QMAR__SPIN_NS_MIN 1000
 #define QMAR__SPIN_NS_MAX 250000
 
+/* After the budget, a waiting rank polls on, yielding its CPU between polls, for up to this long
+ * before it sleeps (as the MPI backend's shared-memory waits do, mpi_control.c). It replaced a
+ * backoff that had a rank sleep at once for up to 63 waits after polls in vain in a row: the
+ * rank that is regularly faster polls in vain after every GEMM, so it climbed to the longest
+ * backoff and slept through the collective's short barriers too (2 ranks, m = 128, k = 2048,
+ * n = 4096, Zen 5: 3 sleeps per Run, each 30-100 us; bench/README.md). */
+#define QMAR__YIELD_NS 50000000
+
 /* The budget after one more measured wake-up delay: a running mean with weight 1/8, so one
  * outlier moves it little and a changed machine (a new neighbour) is followed within ~16 waits. */
 static inline int64_t qmar__spin_budget_update(int64_t budget, int64_t wake_ns)
@@ -29,17 +37,4 @@ static inline int64_t qmar__spin_budget_update(int64_t budget, int64_t wake_ns)
     return budget + (wake_ns - budget) / 8;
 }
 
-/* The waits a rank sleeps through at once, without polling, after its fails-th poll in vain in a
- * row: 0, 1, 3, 7, ... up to 63, as a busy machine (peers not running) keeps the polls failing.
- * One poll in vain alone costs nothing: a Run's first barrier after its GEMM waits for the slowest
- * rank's GEMM, often longer than any poll, and a backoff from there (64 waits, as before) made
- * the short barriers of the collective that follows sleep too (2 ranks, m = 128, k = 2048,
- * n = 4096: 4.2 ms a call against 3.5-3.7 ms without; Zen 5). */
-#define QMAR__SPIN_FAILS_MAX 7
-
-static inline int32_t qmar__spin_backoff(int32_t fails)
-{
-    int32_t shift = fails < 1 ? 0 : fails > QMAR__SPIN_FAILS_MAX ? 6 : fails - 1;
-    return ((int32_t)1 << shift) - 1;
-}
 #endif

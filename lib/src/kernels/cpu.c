@@ -137,6 +137,8 @@ static void read_sysfs(void)
 
 static void detect(void)
 {
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    facts.online_cpus = online < 1 ? 1 : online > INT32_MAX ? INT32_MAX : (int32_t)online;
     facts.l2_sharing = facts.l3_sharing = 1;
     facts.cache_source = "defaults";
 #if QMAR_X86
@@ -167,7 +169,7 @@ int32_t qmar__default_threads(int32_t ranks_sharing)
         cpus = CPU_COUNT(&set);
 #endif
     if (cpus < 1)
-        cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        cpus = qmar__cpu_facts()->online_cpus;
     long per_rank = cpus / (ranks_sharing < 1 ? 1 : ranks_sharing);
     return per_rank < 1 ? 1 : per_rank > 64 ? 64 : (int32_t)per_rank;
 }

@@ -11,6 +11,8 @@ typedef struct qmar__cpu {
     int64_t l1d, l2, l3;      /* bytes of one instance of each data/unified cache, 0 if unknown */
     int32_t l2_sharing, l3_sharing; /* logical CPUs sharing one instance (1 if unknown) */
     const char *cache_source; /* where the sizes came from: a CPUID leaf, sysfs, or "defaults" */
+    int32_t online_cpus;      /* CPUs online when first read (sysconf: a sysfs read of ~10 us, and
+                               * far more with several ranks at once: not per Run), at least 1 */
 } qmar__cpu;
 
 /* The facts of this CPU, read on first use. Where the CPU reports no cache sizes, the defaults
