@@ -204,7 +204,8 @@ static qmar_status wait_arrivals(qmar_comm *c, uint64_t k, const char *what)
     }
 }
 
-qmar_status qmar__shm_arrive(qmar_comm *c, const char *what, uint64_t *k)
+/* The barrier in two steps: arrive (its number in *k), then wait for the peers. */
+static qmar_status shm_arrive(qmar_comm *c, const char *what, uint64_t *k)
 {
     mpi_state *s = qmar__mpi_state(c);
     if (s->broken)
@@ -228,16 +229,11 @@ qmar_status qmar__shm_arrive(qmar_comm *c, const char *what, uint64_t *k)
     return QMAR_SUCCESS;
 }
 
-qmar_status qmar__shm_wait(qmar_comm *c, uint64_t k, const char *what)
-{
-    return wait_arrivals(c, k, what);
-}
-
 qmar_status qmar__shm_barrier(qmar_comm *c, const char *what)
 {
-    uint64_t k;
-    qmar_status st = qmar__shm_arrive(c, what, &k);
-    return st == QMAR_SUCCESS ? qmar__shm_wait(c, k, what) : st;
+    uint64_t k = 0;
+    qmar_status st = shm_arrive(c, what, &k);
+    return st == QMAR_SUCCESS ? wait_arrivals(c, k, what) : st;
 }
 
 qmar_status qmar__shm_vote(qmar_comm *c, int32_t flags, int32_t *votes)

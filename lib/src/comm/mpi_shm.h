@@ -14,11 +14,9 @@
  * Layout: a header line (token, geometry, the revoked flag), one cache line per rank (the last
  * barrier it arrived at), then per rank QMAR__SHM_BUFFERS data buffers of `half` bytes. The
  * buffer a rank writes before it arrives at barrier k is buffer k % QMAR__SHM_BUFFERS of its
- * slot; peers read it after passing barrier k until they arrive at k + 1 (k + 2 for the rounds
- * of allreduce_y_produced, which reduce round b after arriving at b + 1), and the rank writes it
- * again only before barrier k + 4, which it passes (or, arriving early, has waited at k + 2) only
- * after every peer's arrival at k + 2. So each exchange needs one barrier, not two, and a rank
- * may arrive at a barrier and go on computing before it waits there (qmar__shm_arrive). */
+ * slot; peers read it after passing barrier k until they arrive at k + 1, and the rank writes it
+ * again only before barrier k + 4, which it passes only after every peer's arrival at k + 2.
+ * So each exchange needs one barrier, not two. */
 #ifndef QMAR_SRC_COMM_MPI_SHM_H
 #define QMAR_SRC_COMM_MPI_SHM_H
 #include <stdatomic.h>
@@ -33,7 +31,7 @@
  * 1 MiB copies take tens of microseconds. Small enough that a group of 8 maps only 32 MiB, pages
  * touched as used (a buffer's pages as far as the exchanges through it reach). */
 #define QMAR__SHM_HALF (1u << 20)
-/* Data buffers per rank (see the layout above): four let a rank be one barrier ahead. */
+/* Data buffers per rank (see the layout above). */
 #define QMAR__SHM_BUFFERS 4u
 
 typedef struct qmar__shm_header {
@@ -111,11 +109,6 @@ void qmar__shm_revoke(qmar__shm *m, int32_t rank);
  * arrived, polling the revoked flag, the MPI revoke notices and the timeout. Fails (and breaks
  * the group) like an exchange of mpi_control.c. */
 qmar_status qmar__shm_barrier(qmar_comm *c, const char *what);
-
-/* The barrier in two steps: arrive (its number in *k) and go on, then wait for the peers. A rank
- * that arrived must wait at that barrier before it arrives at the one after the next. */
-qmar_status qmar__shm_arrive(qmar_comm *c, const char *what, uint64_t *k);
-qmar_status qmar__shm_wait(qmar_comm *c, uint64_t k, const char *what);
 
 /* The outcome vote's exchange (mpi_control.c): this rank's flags ride on its arrival at a
  * barrier; votes[q] gets rank q's. A rank that fails before arriving has not voted. */

@@ -61,20 +61,11 @@ static qmar_status shm_allgather_riding(qmar_comm *c, const void *mine, uint64_t
     return QMAR_SUCCESS;
 }
 
-/* Whether every rank reduces all rows of a round itself, straight into its output, rather than
- * its chunk (reduce-scatter) followed by copying its peers' chunks (all-gather). Per rank and
- * round of B bytes, the first reads R * B and writes B, behind one barrier; the second reads
- * 2 * B (its chunk from R buffers, then the other chunks) and writes B + B / R, behind two
- * barriers. So with two ranks the first moves less and waits once; beyond, it reads more. Each
- * element is the same function of the same inputs either way (collective_math.h): the same bits. */
-static int reduce_whole_rounds(const qmar_comm *c)
-{
-    return c->size <= 2;
-}
-
 /* One round over `rows` rows (all of them fit one buffer) that this rank has written into its
- * buffer of the coming barrier: every rank reduces every row into dst, or (more ranks) each
- * reduces its chunk into its other buffer and all copy every chunk. */
+ * buffer of the coming barrier: each rank reduces its chunk into its other buffer, and all copy
+ * every chunk. (Every rank reducing all the rows itself, behind one barrier and without the
+ * copies, was slower with two ranks too: 2-3 % a Run at m = 128 and 1024 on Zen 5, and no
+ * faster at m = 4 and 16; bench/README.md.) */
 static qmar_status reduce_posted(qmar_comm *c, char *dst, int64_t rows, int64_t row_bytes,
                                  qmar__chunk_reduce reduce, const void *ctx)
 {
@@ -84,13 +75,6 @@ static qmar_status reduce_posted(qmar_comm *c, char *dst, int64_t rows, int64_t 
     if (st != QMAR_SUCCESS)
         return st;
     const char *parts[QMAR_COMM_MAX_RANKS];
-    if (reduce_whole_rounds(c)) {
-        /* peers' buffers k stay as they are until this rank arrives at barrier k + 1 */
-        for (int32_t r = 0; r < c->size; r++)
-            parts[r] = (const char *)qmar__shm_buffer(m, r, k);
-        reduce(parts, c->size, rows, ctx, dst);
-        return QMAR_SUCCESS;
-    }
     int64_t lo, hi;
     qmar__chunk(rows, c->size, c->rank, &lo, &hi);
     for (int32_t r = 0; r < c->size; r++)
@@ -146,43 +130,6 @@ static int64_t shm_produced_round_rows(const qmar_comm *c, int64_t row_bytes)
     return rows_per_buffer(row_bytes);
 }
 
-/* Whole rounds, one behind: round b's rows are produced into this rank's buffer of barrier k_b,
- * the rank arrives there and, before it waits, produces round b + 1 and arrives at k_b + 1; only
- * then it waits at k_b and reduces round b. So a rank that is ahead computes instead of waiting
- * (the ranks' times add up per Run, not per round), and a barrier's latency hides behind a
- * round of computing. Buffer k_b + 1 is written after this rank waited at k_b - 1, i.e. after
- * every peer arrived there, having finished reading what it read of buffers up to k_b - 3
- * (QMAR__SHM_BUFFERS = 4: buffer k_b + 1 is buffer k_b - 3, mpi_shm.h). */
-static qmar_status produced_ahead(qmar_comm *c, qmar__produce_rows produce, void *arg,
-                                  uint16_t *out, int64_t m, int64_t n, const void *ctx)
-{
-    qmar__shm *sh = shm_of(c);
-    int64_t per_round = rows_per_buffer(n * 2);
-    int64_t rounds = m > 0 ? (m - 1) / per_round + 1 : 0;
-    uint64_t pending = 0; /* the barrier of round b - 1, produced but not reduced yet */
-    for (int64_t b = 0; b <= rounds; b++) {
-        uint64_t k = 0;
-        qmar_status st;
-        if (b < rounds) {
-            int64_t r0 = b * per_round, rows = m - r0 < per_round ? m - r0 : per_round;
-            produce(arg, r0, rows, (uint16_t *)qmar__shm_buffer(sh, c->rank, sh->seq + 1));
-            if ((st = qmar__shm_arrive(c, "reduce-scatter", &k)) != QMAR_SUCCESS)
-                return st;
-        }
-        if (b > 0) {
-            if ((st = qmar__shm_wait(c, pending, "reduce-scatter")) != QMAR_SUCCESS)
-                return st;
-            int64_t r0 = (b - 1) * per_round, rows = m - r0 < per_round ? m - r0 : per_round;
-            const char *parts[QMAR_COMM_MAX_RANKS];
-            for (int32_t r = 0; r < c->size; r++)
-                parts[r] = (const char *)qmar__shm_buffer(sh, r, pending);
-            qmar__reduce_y_chunk(parts, c->size, rows, ctx, (char *)(out + r0 * n));
-        }
-        pending = k;
-    }
-    return QMAR_SUCCESS;
-}
-
 /* comm.h: each round's rows are produced into this rank's buffer of the coming barrier, then
  * reduced as reduce_round's copy would have been. */
 static qmar_status shm_allreduce_y_produced(qmar_comm *c, qmar__produce_rows produce, void *arg,
@@ -190,8 +137,6 @@ static qmar_status shm_allreduce_y_produced(qmar_comm *c, qmar__produce_rows pro
 {
     qmar__shm *sh = shm_of(c);
     qmar__y_reduce_ctx ctx = {n, y};
-    if (reduce_whole_rounds(c))
-        return produced_ahead(c, produce, arg, out, m, n, &ctx);
     int64_t per_round = rows_per_buffer(n * 2);
     for (int64_t r0 = 0; r0 < m; r0 += per_round) {
         int64_t rows = m - r0 < per_round ? m - r0 : per_round;
