@@ -43,7 +43,7 @@ typedef struct rank_arg {
 static void *rank_main(void *p)
 {
     rank_arg *a = p;
-    int64_t mine = a->comm->rank, all[2];
+    int64_t mine = a->comm->rank, all[8];
     for (int i = 0; i < a->rounds; i++) {
         if (a->late_ns > 0)
             nanosleep(&(struct timespec){a->late_ns / 1000000000L, a->late_ns % 1000000000L},
@@ -55,45 +55,51 @@ static void *rank_main(void *p)
 }
 
 typedef struct group_waits {
-    int spin;       /* the group polls (its ranks fit the cores) */
+    int spin;       /* the group polls without yielding first (its ranks fit the cores) */
     int64_t budget; /* its budget afterwards */
     int64_t sleeps; /* its waits that ended asleep */
 } group_waits;
 
-/* Two ranks, rank 1 late by late_ns before each of `rounds` all-gathers (two barriers each). */
-static group_waits run_group(long late_ns, int rounds)
+/* `ranks` ranks (at most 8), the last one late by late_ns before each of `rounds` all-gathers
+ * (two barriers each). */
+static group_waits run_group(int ranks, long late_ns, int rounds)
 {
     group_waits out = {0, -1, -1};
-    qmar_comm *handles[2], *ep[2];
-    if (qmar_comm_init_all(2, handles) != QMAR_SUCCESS) {
-        CHECK(!"qmar_comm_init_all(2)");
+    qmar_comm *handles[8], *ep[8];
+    if (qmar_comm_init_all(ranks, handles) != QMAR_SUCCESS) {
+        CHECK(!"qmar_comm_init_all");
         return out;
     }
     qmar__handles_lock();
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < ranks; r++)
         ep[r] = qmar__handle_find_locked(handles[r], QMAR__HANDLE_COMM);
     qmar__handles_unlock();
     qmar__inproc_group *g = ep[0]->backend;
     CHECK_EQ_I64(g->spin_ns, QMAR__SPIN_NS_INITIAL);
-    rank_arg args[2] = {{ep[0], 0, rounds, 0}, {ep[1], late_ns, rounds, 0}};
-    pthread_t th[2];
-    for (int r = 0; r < 2; r++)
+    rank_arg args[8];
+    pthread_t th[8];
+    for (int r = 0; r < ranks; r++) {
+        args[r] = (rank_arg){ep[r], r == ranks - 1 ? late_ns : 0, rounds, 0};
         pthread_create(&th[r], NULL, rank_main, &args[r]);
-    for (int r = 0; r < 2; r++)
+    }
+    int failures = 0;
+    for (int r = 0; r < ranks; r++) {
         pthread_join(th[r], NULL);
-    CHECK_EQ_I64(args[0].failures + args[1].failures, 0);
+        failures += args[r].failures;
+    }
+    CHECK_EQ_I64(failures, 0);
     out = (group_waits){g->spin, g->spin_ns, g->sleeps};
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < ranks; r++)
         qmar_comm_destroy(handles[r]);
     return out;
 }
 
-/* A wait past the yield window ends asleep; the rank measures its wake-up and the budget moves
- * off the initial guess. */
+/* A wait past the yield window ends asleep; where the group polls without yielding first, the
+ * rank measures its wake-up and the budget moves off the initial guess. */
 static void test_group_calibrates(void)
 {
     enum { ROUNDS = 12 };
-    group_waits w = run_group(QMAR__YIELD_NS + 10000000L, ROUNDS);
+    group_waits w = run_group(2, QMAR__YIELD_NS + 10000000L, ROUNDS);
     fprintf(stderr, "late past the yield window: budget %lld ns, %lld sleeps\n",
             (long long)w.budget, (long long)w.sleeps);
     CHECK(w.sleeps >= ROUNDS); /* rank 0, at each round's first barrier */
@@ -101,22 +107,23 @@ static void test_group_calibrates(void)
         CHECK(w.budget != QMAR__SPIN_NS_INITIAL);
         CHECK(w.budget >= QMAR__SPIN_NS_MIN && w.budget <= QMAR__SPIN_NS_MAX);
     } else {
-        CHECK_EQ_I64(w.budget, QMAR__SPIN_NS_INITIAL); /* no polling, nothing to calibrate */
+        CHECK_EQ_I64(w.budget, QMAR__SPIN_NS_INITIAL); /* no polling budget, nothing measured */
     }
 }
 
-/* Where the ranks fit the cores, a wait of milliseconds (a peer's longer GEMM) is polled through,
- * yielding the CPU, not slept: a sleeper costs a wake-up on both sides. The backoff this replaced
- * slept at every one of these waits. */
+/* A wait of milliseconds (a peer's longer GEMM) is polled through, yielding the CPU, not slept:
+ * a sleeper costs a wake-up on both sides. So with 2 ranks and with 8 (more ranks than cores
+ * here, where the yield gives the late rank the CPU it needs). The backoff this replaced slept
+ * at every one of these waits with 2 ranks, and 8 ranks on fewer cores slept at once. */
 static void test_short_waits_yield(void)
 {
     enum { ROUNDS = 40 };
-    group_waits w = run_group(2000000L, ROUNDS);
-    fprintf(stderr, "late by 2 ms: %lld sleeps in %d rounds\n", (long long)w.sleeps, ROUNDS);
-    if (w.spin)
+    for (int ranks = 2; ranks <= 8; ranks *= 4) {
+        group_waits w = run_group(ranks, 2000000L, ROUNDS);
+        fprintf(stderr, "%d ranks, one late by 2 ms: %lld sleeps in %d rounds\n", ranks,
+                (long long)w.sleeps, ROUNDS);
         CHECK(w.sleeps <= ROUNDS / 4); /* a few, should the machine stall a rank for 50 ms */
-    else
-        CHECK(w.sleeps >= ROUNDS); /* more ranks than cores: every wait sleeps */
+    }
 }
 
 int main(void)

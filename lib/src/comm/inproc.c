@@ -115,24 +115,27 @@ static int spin_briefly(const qmar__inproc_group *g, uint64_t gen, int64_t budge
 }
 
 /* Caller holds g->lock, and has arrived at a barrier that is not complete: polls before the
- * caller sleeps, only when every rank has a core (g->spin; else the poller takes the core of the
- * very rank it waits for). First for the group's budget (spin_budget.h: the measured cost of a
- * wake-up), then yielding the CPU between polls, for up to QMAR__YIELD_NS or the endpoint's
- * timeout: a sleeper costs its peer a futex wake-up and itself a reschedule, tens of
- * microseconds each under a hypervisor, and a Run sleeps at least once (after its GEMM, waiting
- * for the slowest rank's), while a yielding poller gives its CPU to anything that wants it.
+ * caller sleeps. Where every rank has a core (g->spin), first without yielding for the group's
+ * budget (spin_budget.h: the measured cost of a wake-up); then, in any group, yielding the CPU
+ * between polls for up to QMAR__YIELD_NS or the endpoint's timeout. A sleeper costs its peer a
+ * futex wake-up and itself a reschedule, tens of microseconds each under a hypervisor, and a Run
+ * waits at least once for the slowest rank's GEMM, while a yielding poller gives its CPU to any
+ * thread that wants it: in a group with more ranks than cores, to the very ranks it waits for
+ * (8 ranks on 2 cores, m = 1: 335 us a call with sleeping waits, 40 us with yielding ones;
+ * bench/README.md).
  * Returns 1, the lock released, when the barrier completed while it polled: taking the lock again
  * would only queue behind the rank that completed it, or its next step, for nothing (a barrier
  * that completed is passed). Else returns 0 with the lock held. */
 static int completed_while_polling(qmar__inproc_group *g, uint64_t gen, int64_t timeout_ms)
 {
-    if (!g->spin || g->broken)
+    if (g->broken)
         return 0;
-    int64_t budget_ns = g->spin_ns;
+    int64_t budget_ns = g->spin ? g->spin_ns : 0;
     int64_t yield_ns = timeout_ms < QMAR__YIELD_NS / 1000000 ? timeout_ms * 1000000
                                                               : QMAR__YIELD_NS;
     pthread_mutex_unlock(&g->lock);
-    int done = spin_briefly(g, gen, budget_ns, 0) || spin_briefly(g, gen, yield_ns, 1);
+    int done = (budget_ns > 0 && spin_briefly(g, gen, budget_ns, 0)) ||
+               spin_briefly(g, gen, yield_ns, 1);
     /* acquire: what the ranks wrote before they arrived happens before this rank goes on */
     if (done && atomic_load_explicit(&g->generation, memory_order_acquire) != gen)
         return 1;

@@ -23,7 +23,7 @@ typedef struct qmar__inproc_group {
     /* Written under lock; atomic so that a waiting rank may also poll them without it (spin). */
     atomic_uint_fast64_t generation; /* barriers completed */
     atomic_int broken;   /* a barrier timed out: every later collective fails at once */
-    int32_t spin;        /* ranks fit the cores: a waiting rank polls briefly before it sleeps */
+    int32_t spin;        /* ranks fit the cores: a waiting rank polls without yielding first */
     int64_t spin_ns;      /* how long a waiting rank polls (spin_budget.h), calibrated by ... */
     int64_t completed_ns; /* ... the wake-up delays after the last completed barrier (this time) */
     int64_t sleeps;       /* waits that ended asleep, all ranks (tests/test_spin_budget.c) */

@@ -18,12 +18,13 @@
 #define QMAR__SPIN_NS_MIN 1000
 #define QMAR__SPIN_NS_MAX 250000
 
-/* After the budget, a waiting rank polls on, yielding its CPU between polls, for up to this long
- * before it sleeps (as the MPI backend's shared-memory waits do, mpi_control.c). It replaced a
- * backoff that had a rank sleep at once for up to 63 waits after polls in vain in a row: the
- * rank that is regularly faster polls in vain after every GEMM, so it climbed to the longest
- * backoff and slept through the collective's short barriers too (2 ranks, m = 128, k = 2048,
- * n = 4096, Zen 5: 3 sleeps per Run, each 30-100 us; bench/README.md). */
+/* After the budget (at once, in a group with more ranks than cores), a waiting rank polls on,
+ * yielding its CPU between polls, for up to this long before it sleeps (as the MPI backend's
+ * shared-memory waits do, mpi_control.c). It replaced a backoff that had a rank sleep at once
+ * for up to 63 waits after polls in vain in a row: the rank that is regularly faster polls in
+ * vain after every GEMM, so it climbed to the longest backoff and slept through the
+ * collective's short barriers too (2 ranks, m = 128, k = 2048, n = 4096, Zen 5: 3 sleeps per
+ * Run, each 30-100 us; bench/README.md). */
 #define QMAR__YIELD_NS 50000000
 
 /* The budget after one more measured wake-up delay: a running mean with weight 1/8, so one
