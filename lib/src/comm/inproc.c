@@ -121,7 +121,7 @@ static int spin_briefly(const qmar__inproc_group *g, uint64_t gen, int64_t budge
  * futex wake-up and itself a reschedule, tens of microseconds each under a hypervisor, and a Run
  * waits at least once for the slowest rank's GEMM, while a yielding poller gives its CPU to any
  * thread that wants it: in a group with more ranks than cores, to the very ranks it waits for
- * (8 ranks on 2 cores, m = 1: 335 us a call with sleeping waits, 40 us with yielding ones;
+ * (8 ranks on 2 cores, m = 1: 266-338 us a call with sleeping waits, 25-41 us with yielding ones;
  * bench/README.md).
  * Returns 1, the lock released, when the barrier completed while it polled: taking the lock again
  * would only queue behind the rank that completed it, or its next step, for nothing (a barrier
