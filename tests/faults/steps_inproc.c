@@ -4,8 +4,8 @@
  * overlap thread: QMAR_OVERLAP=0) must communicate them in one collective: the agreement, then
  * the reduce-scatter, the all-gather and the end of the reads, four barriers per rank, whatever
  * the row blocks of the overlapped path would have been (case 3: two more, the all-gather of its
- * comm scales). Communicating those blocks one by one
- * took three barriers each (m = 128: 8 blocks, 25 per rank), each a wait on the peers. */
+ * comm scales). Communicating those blocks one by one took three barriers each (m = 128: 8
+ * blocks, 25 per rank), each a wait on the peers. */
 #include <stdio.h>
 #include <stdlib.h>
 
