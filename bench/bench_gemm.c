@@ -574,11 +574,13 @@ int main(int argc, char **argv)
            (int)cpu->l2_sharing, (long long)cpu->l3 / 1024, (int)cpu->l3_sharing,
            cpu->cache_source);
     printf("qmar kernel: %s (QMAR_ISA to force one): micro-tile %d x %d, row tile %d, column "
-           "block %d, k block %d, direct-path stage %d bytes, direct path for m <= %d (ND), "
+           "block %d, k block %d (512-bit VPDPBUSD timed %s), direct-path stage %d bytes, "
+           "direct path for m <= %d (ND), "
            "%d (FRACTAL_NZ), %d (transposed), %s; "
            "oneDNN %d.%d.%d; OMP_NUM_THREADS=1\n",
            kern->name, (int)kern->mr, (int)kern->bfmt.nr, (int)kern->mc, (int)kern->nc,
-           (int)kern->kc, (int)kern->stage_bytes, (int)kern->direct_rows[QMAR__X2_ND],
+           (int)kern->kc, kern->full_width ? "at full width" : "split or not timed",
+           (int)kern->stage_bytes, (int)kern->direct_rows[QMAR__X2_ND],
            (int)kern->direct_rows[QMAR__X2_NZ], (int)kern->direct_rows[QMAR__X2_ND_T],
            kern->gemm_staged != NULL ? "staged path past it for FRACTAL_NZ and one row tile"
                                      : "FRACTAL_NZ: any m",

@@ -689,6 +689,15 @@ static void cpu_suite(void)
         CHECK(k->nc >= k->bfmt.nr && k->nc % k->bfmt.nr == 0);
         if (k->gemm_direct != NULL)
             CHECK(k->stage_bytes >= 8192 && k->kc % 4 == 0);
+        /* the AVX-512 micro-kernel's B slice (k block x 64 bytes): in L1 where its 512-bit
+         * multiply-adds were timed at full width, streamed from L2 (1/16 of it) where not */
+        if (strcmp(k->name, "avx512") == 0) {
+            int64_t slice = (int64_t)k->kc * 64, l2 = cpu->l2 / cpu->l2_sharing;
+            printf("avx512: 512-bit VPDPBUSD timed %s, k block %d\n",
+                   k->full_width ? "at full width" : "split", (int)k->kc);
+            CHECK(k->full_width ? slice <= cpu->l1d * 3 / 4 || k->kc == 256
+                                : slice <= l2 / 16 || k->kc == 256);
+        }
     }
     cpu_set_t set;
     CHECK(sched_getaffinity(0, sizeof set, &set) == 0);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "avx512_decode.h"
+#include "avx512_width.h"
 #include "epilogue_simd.h"
 #include "avx512_common.h"
 #include "cpu.h"
@@ -17,12 +18,13 @@
 #define MR 6
 #define NR 64
 
-/* Blocking, set once per process from the CPU's caches (tune, below; cpu.h); the values here
- * are what tune derives from 32 KiB L1d / 1 MiB L2, for a caller that skips dispatch.c.
- * Packed path: k blocks of kc_groups groups of 4 (a 64-column B slice of 64 kc bytes streams
- * from L2: 1/16 of it), row tiles of mc rows and column blocks of nc (the tile's packed A slice
- * and its int32 block take 3/8 of L2 each). Direct path: blocks of x2 staged into an L1-sized
- * buffer (the largest power of two not above L1d). */
+/* Blocking, set once per process from the CPU's caches and datapath (tune, below; cpu.h); the
+ * values here are what tune derives from 32 KiB L1d / 1 MiB L2 with 512-bit multiply-adds split
+ * in two halves, for a caller that skips dispatch.c. Packed and staged paths: k blocks of
+ * kc_groups groups of 4 (the micro-kernel's 64-column B slice, 64 kc bytes: see tune), row
+ * tiles of mc rows and column blocks of nc (the tile's packed A slice and its int32 block take
+ * 3/8 of L2 each). Direct path: blocks of x2 staged into an L1-sized buffer (the largest power
+ * of two not above L1d). */
 static int64_t kc_groups = 256, tile_mc = 384, tile_nc = 256, stage_bytes = 32768;
 
 static int64_t align_up(int64_t v, int64_t a)
@@ -642,16 +644,32 @@ static int64_t pow2_floor(int64_t v)
 }
 
 /* The rules of the comment at the top, applied to this CPU's L1d and L2 (per core: a cache
- * shared by several logical CPUs counts as its share). On 32 KiB / 1 MiB (Zen 4, where these
- * rules were measured) they give k blocks of 1024, tiles of 384 x 256 and a 32 KiB stage. */
+ * shared by several logical CPUs counts as its share) and to the width of its datapath
+ * (avx512_width.c). The micro-kernel reads its B slice, 256 bytes per group of 24 VPDPBUSD:
+ *  - split 512-bit datapath (Zen 4: one VPDPBUSD per cycle): 21 bytes per cycle, which L2
+ *    delivers, so the slice streams from L2 at 1/16 of it, and deep k blocks make the int32
+ *    block's round trips rare. On 32 KiB / 1 MiB (Zen 4, where this was measured) that gives
+ *    k blocks of 1024, tiles of 384 x 256 and a 32 KiB stage.
+ *  - full width (Zen 5: two per cycle): 43 bytes per cycle, more than L2 keeps up with, so the
+ *    slice stays in L1 (the largest power of two within 3/4 of it, the rest for A and c); the
+ *    tiles stay those of the L2 rule. Zen 5 (48 KiB / 1 MiB: 512 instead of 1024), bench_gemm
+ *    at k = n = 4096, three alternating rounds, GOPS: ND m = 128 667-707 -> 695-728, FRACTAL_NZ
+ *    721-755 -> 733-764; m = 256 and 512 the same (720-740, NZ 752-769); m = 768-4096 690-786
+ *    -> 729-801 (NZ 699-787 -> 752-809), a noisy run. Tiles sized for the 512-deep blocks
+ *    instead (768 x 128: the A tile 3/8 of L2 again) were slower at m = 512 (ND 708-719
+ *    against 725-776 for the old blocking in the same runs: a narrower column block re-reads
+ *    A more often, and 4096 / 510 rows leave a last tile of 2 rows). */
 static void tune(qmar__kernel *self)
 {
     const qmar__cpu *cpu = qmar__cpu_facts();
     int64_t l1 = cpu->l1d, l2 = cpu->l2 / (cpu->l2_sharing > 1 ? cpu->l2_sharing : 1);
-    int64_t kc = pow2_floor(l2 / 16 / NR);
-    kc = kc < 256 ? 256 : kc > 4096 ? 4096 : kc;
+    int64_t kc_l2 = pow2_floor(l2 / 16 / NR), kc_l1 = pow2_floor(l1 * 3 / 4 / NR);
+    kc_l2 = kc_l2 < 256 ? 256 : kc_l2 > 4096 ? 4096 : kc_l2;
+    kc_l1 = kc_l1 < 256 ? 256 : kc_l1 > kc_l2 ? kc_l2 : kc_l1;
+    int full = qmar__avx512_full_width();
+    int64_t kc = full ? kc_l1 : kc_l2;
     kc_groups = kc / 4;
-    int64_t mc = l2 * 3 / 8 / kc / MR * MR;
+    int64_t mc = l2 * 3 / 8 / kc_l2 / MR * MR; /* the tiles of the L2 rule's k block either way */
     tile_mc = mc < 2 * MR ? 2 * MR : mc > 1536 ? 1536 : mc;
     int64_t nc = l2 * 3 / 8 / (tile_mc * 4) / NR * NR;
     tile_nc = nc < NR ? NR : nc > 2048 ? 2048 : nc;
@@ -659,6 +677,7 @@ static void tune(qmar__kernel *self)
     stage_bytes = st < 8192 ? 8192 : st > 65536 ? 65536 : st;
     self->kc = (int32_t)kc;
     self->stage_bytes = (int32_t)stage_bytes;
+    self->full_width = full;
     self->mc = (int32_t)tile_mc;
     self->nc = (int32_t)tile_nc;
 }

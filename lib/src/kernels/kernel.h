@@ -58,6 +58,8 @@ typedef struct qmar__kernel {
     void (*tune)(struct qmar__kernel *self);
     int32_t kc;          /* k block of the packed path, in k values (tune sets it; 0: none) */
     int32_t stage_bytes; /* the direct path's staging buffer (tune sets it; 0: none) */
+    int32_t full_width;  /* 1 if tune timed its widest multiply-adds running at full width
+                          * (avx512_width.h), else 0 (split in halves, or not timed) */
     /* Bytes of packed A for `rows` (<= mc) rows of depth k. */
     uint64_t (*a_bytes)(int64_t rows, int64_t k);
     /* Packs rows x k of a (row stride lda) into dst (a_bytes(rows, k) bytes, 64-byte aligned). */
