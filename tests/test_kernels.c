@@ -661,6 +661,27 @@ static void check_rows(int64_t m, int64_t k, int64_t n, int32_t threads)
     free_epi(&ec);
 }
 
+/* Row tiles as even as micro-panels allow: the fewest tiles of at most `most` rows, and the
+ * smallest multiple of mr that keeps that count (a tile one micro-panel shorter would need
+ * another tile). */
+static void tile_suite(void)
+{
+    static const int64_t mosts[] = {6, 12, 96, 384, 510};
+    for (unsigned i = 0; i < sizeof mosts / sizeof mosts[0]; i++)
+        for (int64_t rows = 1; rows <= 2100; rows++) {
+            int64_t most = mosts[i], t = qmar__even_tile(rows, most, 6);
+            int64_t tiles = (rows + t - 1) / t;
+            if (rows <= most) {
+                CHECK_EQ_I64(t, most);
+                continue;
+            }
+            CHECK(t <= most && t % 6 == 0);
+            CHECK_EQ_I64(tiles, (rows + most - 1) / most);
+            CHECK(t == 6 || (rows + t - 7) / (t - 6) > tiles);
+        }
+    CHECK_EQ_I64(qmar__even_tile(400, 384, 6), 204); /* 204 + 196, not 384 + 16 */
+}
+
 static void rows_suite(void)
 {
     static const int64_t shapes[][3] = {{1, 1, 1}, {7, 33, 17}, {13, 100, 65}, {64, 64, 64},
@@ -731,6 +752,7 @@ int main(int argc, char **argv)
     direct_suite();
     staged_suite();
     rows_suite();
+    tile_suite();
     epilogue_suite();
     conversion_sweep(exhaustive ? 1 : 257);
 

@@ -270,6 +270,14 @@ static void pack_share(const job *jb)
                   c->pb + plo * align_up(c->k, f->kalign) * f->nr);
 }
 
+int64_t qmar__even_tile(int64_t rows, int64_t most, int64_t mr)
+{
+    if (rows <= most) /* one tile */
+        return most;
+    int64_t tiles = (rows + most - 1) / most;
+    return align_up((rows + tiles - 1) / tiles, mr);
+}
+
 /* Items are (row tile, column block) pairs in row-major order; this thread takes a contiguous
  * run of them, so consecutive items mostly share the packed rows of x1. (Direct: one row tile,
  * so the items are the column blocks.) */
@@ -277,7 +285,8 @@ static void rows_share(const job *jb)
 {
     const qmar__compute *c = jb->c;
     const qmar__kernel *kern = c->kern;
-    int64_t k = c->k, n = c->n, mc = c->mc, nc = c->nc, ldc = align_up(nc, 16);
+    int64_t k = c->k, n = c->n, nc = c->nc, ldc = align_up(nc, 16);
+    int64_t mc = qmar__even_tile(jb->rows, c->mc, kern->mr);
     int64_t tiles = (jb->rows + mc - 1) / mc, blocks = (n + nc - 1) / nc, items = tiles * blocks;
     uint8_t *pa = c->work + c->work_stride * (uint64_t)jb->tid, *pb = pa + c->a_area;
     int32_t *cbuf = (int32_t *)(pb + c->b_area);
