@@ -81,8 +81,9 @@ void qmar__compute_free(qmar__compute *c);
 
 /* The rows of a row tile when `rows` rows are cut into tiles of at most `most`: `most` itself
  * when they fit one; else (`most` a multiple of mr, the micro-panel's rows) as many tiles as
- * `most` needs, each the same multiple of mr but the last, the smallest such. A last tile of a few rows would meet every byte of x2 for little
- * arithmetic: m = 400 at k = 4096 takes 204 + 196 rows instead of 384 + 16 (Zen 5, bench_gemm
- * 400x4096x4096: 706-740 -> 746-748 GOPS with x2 in ND, 747-778 -> 776-780 in FRACTAL_NZ). */
+ * `most` needs, each the same multiple of mr but the last, the smallest such. A last tile of a
+ * few rows would meet every byte of x2 for little arithmetic: m = 400 at k = 4096 takes
+ * 204 + 196 rows instead of 384 + 16 (Zen 5, bench_gemm 400x4096x4096: 706-740 -> 746-748 GOPS
+ * with x2 in ND, 747-778 -> 776-780 in FRACTAL_NZ). */
 int64_t qmar__even_tile(int64_t rows, int64_t most, int64_t mr);
 #endif

@@ -57,7 +57,8 @@ static double time_256(void)
     double t = now() - t0;
     for (int i = 1; i < SUMS; i++)
         acc[0] = _mm256_add_epi32(acc[0], acc[i]);
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc[0]), _mm256_extracti128_si256(acc[0], 1));
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc[0]),
+                              _mm256_extracti128_si256(acc[0], 1));
     sink = _mm_cvtsi128_si32(s) + _mm_extract_epi32(s, 1) + _mm_extract_epi32(s, 2) +
            _mm_extract_epi32(s, 3);
     return t;
