@@ -15,13 +15,17 @@
  *   u8 b %4 (0: x1 2-D)   u8 s (v < 0xF0: 1 + v%12, else 28 + v - 0xF0: rows across a 32-row tile)
  *   u8 k, u8 n (each v < 0xF0: 1 + v%48, else 64 + 4(v - 0xF0), up to 124)
  *   u8 data mode %4   u64 seed   u8 fault (v%8 == 7 and R > 1: rank (v>>3)%R disagrees;
- *   v == 0xEE: the overlap shape below)
+ *   v == 0xEE: the overlap shape below; v == 0xED: the packed shape below)
  * Small shapes keep an execution near a millisecond: when R*m*n*k passes MAX_WORK, k and then n
  * are cut down (so big m, k or n come with few ranks), deterministically from the input. One
  * fault value instead asks for the one big shape, m x k x n = 64 x 16384 x 8 on R = 1 or 2: Run
  * only overlaps computing with communicating (a worker thread per rank, 4 blocks of 16 rows
  * here) from 8M multiply-adds on, and that path must be fuzzed too. A deep k and few outputs keep
- * the model's share small; it is still rare, since one such input costs ~10 ms. */
+ * the model's share small; it is still rare, since one such input costs ~10 ms. Another asks for
+ * the packed shape, m x k x n = (397 to 402) x 133 x 8 on R = 1 or 2, m by the seed: x2 in ND is
+ * packed whole (the GEMM of packed rows times packed x2) only for more rows than a row tile and a
+ * k past the direct path's k block (compute.c, route_of), which no small shape reaches; m and k
+ * that are not multiples of the micro-panel's 6 rows and the group's 4 leave partial panels. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -73,6 +77,14 @@ static int32_t decode(fz_reader *r, scenario *sc)
         sc->b = sc->b ? 2 : 0;
         sc->s = sc->b ? 32 : 64;
         sc->k = 16384;
+        sc->n = 8;
+    }
+    if (fault == 0xED) { /* the packed shape */
+        sc->ranks = sc->ranks > 2 ? 2 : sc->ranks;
+        sc->b = sc->b ? 2 : 0;
+        int64_t m = 397 + (int64_t)(sc->seed % 6); /* each remainder of the 6-row micro-panel */
+        sc->s = sc->b ? m / 2 : m;
+        sc->k = 133;
         sc->n = 8;
     }
     int32_t differ = fault % 8 == 7 && sc->ranks > 1 ? (int32_t)((fault >> 3) % sc->ranks) : -1;

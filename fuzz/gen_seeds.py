@@ -376,6 +376,13 @@ def op_seeds():
     seeds["seed-overlap-case1-r2"] = op_seed(2, 1, 0, 0, x3=1, s=3, k=1, n=1, seed=14, fault=0xEE)
     seeds["seed-overlap-case3-bf16-nz"] = op_seed(1, 3, 1, 2, b=1, s=3, k=1, n=1, seed=15,
                                                   pertoken=1, fault=0xEE)
+    # The packed shape (fault 0xED): 397 + seed % 6 rows x 133 x 8, x2 in ND packed whole (more
+    # rows than a row tile); 397, 399 and 400 (x1 3-D) leave micro-panels of 1, 3 and 4 rows.
+    seeds["seed-packed-case1-nd-r1"] = op_seed(1, 1, 0, 0, s=3, k=1, n=1, seed=18, fault=0xED)
+    seeds["seed-packed-case3-bf16-nd-r2"] = op_seed(2, 3, 1, 0, x3=1, s=3, k=1, n=1, seed=20,
+                                                    fault=0xED)
+    seeds["seed-packed-case2-3d-r2"] = op_seed(2, 2, 0, 0, x3=2, b=1, s=3, k=1, n=1, seed=22,
+                                               fault=0xED)
     # A disagreeing rank: every rank must fail with RUNTIME.
     for case in (1, 2, 3):
         seeds["seed-differ-case%d" % case] = op_seed(4, case, case == 2, 0, s=4, k=8, n=8,

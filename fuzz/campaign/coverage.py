@@ -10,8 +10,8 @@ from .targets import OP_CONFIGS
 
 def replay_for_coverage(covdir, target, files_or_dirs):
     binary = os.path.join(covdir, "fuzz", "replay_" + target)
-    for isa, threads in OP_CONFIGS if target == "fuzz_op" else [("", "1")]:
-        env = dict(os.environ, QMAR_ISA=isa, QMAR_NUM_THREADS=threads)
+    for isa, threads, overlap in OP_CONFIGS if target == "fuzz_op" else [("", "1", "")]:
+        env = dict(os.environ, QMAR_ISA=isa, QMAR_NUM_THREADS=threads, QMAR_OVERLAP=overlap)
         run([binary, "-k"] + files_or_dirs, env=env, cwd=ROOT)
 
 

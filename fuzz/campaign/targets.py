@@ -6,8 +6,12 @@ from collections import namedtuple
 TARGETS = ["fuzz_validate", "fuzz_op", "fuzz_numeric", "fuzz_api"]
 
 # The kernel is chosen once per process, so the coverage replay runs fuzz_op once per
-# (QMAR_ISA, QMAR_NUM_THREADS); an ISA the CPU lacks falls back to the best one, with a note.
-OP_CONFIGS = [("scalar", "3"), ("avx2", "1"), ("avx512", "2"), ("amx", "1"), ("", "1")]
+# (QMAR_ISA, QMAR_NUM_THREADS, QMAR_OVERLAP); an ISA the CPU lacks falls back to the best one,
+# with a note; "" leaves the variable empty, which is the default. The last one is what a user
+# gets (the best kernel, the threads of the CPUs free for the rank) with Run's overlap forced on:
+# by default it needs 2 CPUs per rank of the group, which a small machine's in-process groups lack.
+OP_CONFIGS = [("scalar", "3", ""), ("avx2", "1", ""), ("avx512", "2", ""), ("amx", "1", ""),
+              ("", "1", ""), ("", "", "1")]
 # Extra environment of each engine's fuzzing processes per target; for libFuzzer a list of phases
 # that share its time equally. The GEMM kernel is chosen once per process, so on fuzz_op
 # libFuzzer (with ASan) spends half its time on the best kernel this CPU has and half on the
