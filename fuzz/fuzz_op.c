@@ -47,6 +47,17 @@ static int64_t dim(uint8_t v)
     return v < 0xF0 ? 1 + v % 48 : 64 + 4 * (v - 0xF0);
 }
 
+/* A fault value's fixed shape, m x k x n on R = 1 or 2 ranks: x1 2-D, or 3-D as 2 batches of m/2
+ * rows. */
+static void fixed_shape(scenario *sc, int64_t m, int64_t k, int64_t n)
+{
+    sc->ranks = sc->ranks > 2 ? 2 : sc->ranks;
+    sc->b = sc->b ? 2 : 0;
+    sc->s = sc->b ? m / 2 : m;
+    sc->k = k;
+    sc->n = n;
+}
+
 static int32_t decode(fz_reader *r, scenario *sc)
 {
     memset(sc, 0, sizeof *sc);
@@ -73,21 +84,10 @@ static int32_t decode(fz_reader *r, scenario *sc)
     sc->data_mode = (int32_t)fz_pick(r, 4);
     sc->seed = fz_u64(r);
     uint8_t fault = fz_u8(r);
-    if (fault == 0xEE) { /* the overlap shape */
-        sc->ranks = sc->ranks > 2 ? 2 : sc->ranks;
-        sc->b = sc->b ? 2 : 0;
-        sc->s = sc->b ? 32 : 64;
-        sc->k = 16384;
-        sc->n = 8;
-    }
-    if (fault == 0xED) { /* the packed shape */
-        sc->ranks = sc->ranks > 2 ? 2 : sc->ranks;
-        sc->b = sc->b ? 2 : 0;
-        int64_t m = 397 + (int64_t)(sc->seed % 6); /* each remainder of the 6-row micro-panel */
-        sc->s = sc->b ? m / 2 : m;
-        sc->k = 133;
-        sc->n = 8;
-    }
+    if (fault == 0xEE) /* the overlap shape */
+        fixed_shape(sc, 64, 16384, 8);
+    if (fault == 0xED) /* the packed shape: each remainder of the 6-row micro-panel */
+        fixed_shape(sc, 397 + (int64_t)(sc->seed % 6), 133, 8);
     int32_t differ = fault % 8 == 7 && sc->ranks > 1 ? (int32_t)((fault >> 3) % sc->ranks) : -1;
     size_t got;
     sc->payload = fz_bytes(r, fz_left(r), &got);
