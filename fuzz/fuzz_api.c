@@ -4,7 +4,8 @@
  * executor still holds them); plans on live, destroyed, edited and NULL names; runs with the
  * planned workspace, a larger one, one byte short, NULL or 0; whole groups run on threads, with
  * ranks missing (timeouts), ranks planned on different shapes (disagreement) and broken groups;
- * executors destroyed unrun; descriptors that cannot be stored; status names.
+ * executors destroyed unrun; groups revoked, idle or while their other ranks wait in Run;
+ * descriptors that cannot be stored; status names; the library's version.
  * Oracle: a model of the API contract (spec/api.md, qmar.h) predicts every status; every failure
  * has a reason; at the end of each input everything is released and LeakSanitizer finds nothing.
  *
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "byte_reader.h"
 #include "fuzz_check.h"
@@ -33,6 +35,10 @@ const char fuzz_target_name[] = "fuzz_api";
 #define SHORT_TIMEOUT_MS 2   /* what the harness sets before a run that must time out */
 #define SLOW_LIMIT_MS 200    /* a run that must time out is skipped if it would wait longer */
 #define TOLERANT_MS 1000     /* below this a complete run may time out on a loaded machine */
+/* A revoke must end its group's runs at once (spec/api.md "Prompt failure"): when no runner's
+ * timeout is under PROMPT_TIMEOUT_MS, the runs must be over within PROMPT_LIMIT_MS. */
+#define PROMPT_TIMEOUT_MS 10000
+#define PROMPT_LIMIT_MS 5000
 
 /* ---- The model's state ----------------------------------------------------------------------- */
 
@@ -78,6 +84,7 @@ typedef struct world {
     exec_rec execs[MAX_EXEC];
     int nexecs;
     int registered; /* endpoints in the registry: created and not destroyed */
+    qmar_executor *stale; /* the handle of the last executor run or destroyed, or NULL */
 } world;
 
 /* ---- Small helpers --------------------------------------------------------------------------- */
@@ -115,6 +122,7 @@ static void release_exec_ref(world *w, int g, int r)
 
 static void drop_exec(world *w, int i)
 {
+    w->stale = w->execs[i].ex;
     free(w->execs[i].buf);
     w->execs[i] = w->execs[--w->nexecs];
 }
@@ -431,9 +439,32 @@ static void *spin(void *arg)
     return NULL;
 }
 
+/* A revoke while a group runs: endpoint c (of a rank that does not run) is revoked `after_ms`
+ * milliseconds after the runners start. */
+typedef struct revoke_plan {
+    qmar_comm *c;
+    int after_ms;
+} revoke_plan;
+
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&t, &t) != 0)
+        ;
+}
+
 /* Runs the executors at idx[0..n) (distinct endpoints of group g) at once, one thread each, with
- * `spinners` spinning threads beside them, and checks every status against the model. */
-static void run_set(world *w, int g, const int *idx, const int *ws_mode, int n, int spinners)
+ * `spinners` spinning threads beside them and the revoke `revoke` asks for (or none), and checks
+ * every status against the model. */
+static void run_set(world *w, int g, const int *idx, const int *ws_mode, int n, int spinners,
+                    const revoke_plan *revoke)
 {
     group *gr = &w->groups[g];
     /* A rank with a wrong workspace still takes part in the agreement (spec/api.md "One
@@ -444,11 +475,14 @@ static void run_set(world *w, int g, const int *idx, const int *ws_mode, int n, 
         same &= w->execs[idx[i]].shape == w->execs[idx[0]].shape;
     }
     int complete = runners == gr->size, tolerant = 0;
-    /* A run that must time out waits each runner's timeout: make it short, or skip the op. */
+    int64_t shortest = INT64_MAX;
+    /* A run that must time out waits each runner's timeout: make it short, or skip the op (not
+     * when a revoke will end it: that must not wait for the timeout). */
     for (int i = 0; i < n; i++) {
         endpoint *e = ep_at(w, g, w->execs[idx[i]].r);
         tolerant |= e->timeout_ms < TOLERANT_MS;
-        if (complete || gr->broken == BROKEN_YES || e->timeout_ms <= SLOW_LIMIT_MS)
+        shortest = e->timeout_ms < shortest ? e->timeout_ms : shortest;
+        if (complete || gr->broken == BROKEN_YES || e->timeout_ms <= SLOW_LIMIT_MS || revoke)
             continue;
         if (e->destroyed)
             return; /* cannot shorten it any more: not worth a long wait */
@@ -464,17 +498,26 @@ static void run_set(world *w, int g, const int *idx, const int *ws_mode, int n, 
     for (int i = 0; i < spinners; i++)
         FUZZ_CHECK(pthread_create(&spin_th[i], NULL, spin, NULL) == 0, "thread",
                    "pthread_create failed");
+    int64_t start = now_ms();
     for (int i = 0; i < n; i++) {
         jobs[i] = (job){&w->execs[idx[i]], ws_mode[i], 0, ""};
         FUZZ_CHECK(pthread_create(&th[i], NULL, run_job, &jobs[i]) == 0, "thread",
                    "pthread_create failed");
     }
+    if (revoke != NULL) {
+        sleep_ms(revoke->after_ms);
+        expect_status(qmar_comm_revoke(revoke->c), QMAR_SUCCESS, "comm_revoke during a run");
+    }
     for (int i = 0; i < n; i++)
         pthread_join(th[i], NULL);
+    int64_t took = now_ms() - start;
+    FUZZ_CHECK(revoke == NULL || shortest < PROMPT_TIMEOUT_MS || took < PROMPT_LIMIT_MS,
+               "revoke-prompt", "a revoke %d ms into the run ended it after %lld ms",
+               revoke ? revoke->after_ms : 0, (long long)took);
     atomic_store(&spinning, 0);
     for (int i = 0; i < spinners; i++)
         pthread_join(spin_th[i], NULL);
-    int all_ok = 1;
+    int ran = 0, ran_ok = 0; /* runners with a right workspace, and those that succeeded */
     for (int i = 0; i < n; i++) {
         qmar_status st = jobs[i].st;
         char what[96];
@@ -486,7 +529,8 @@ static void run_set(world *w, int g, const int *idx, const int *ws_mode, int n, 
                        jobs[i].reason);
             continue;
         }
-        all_ok &= st == QMAR_SUCCESS;
+        ran++;
+        ran_ok += st == QMAR_SUCCESS;
         if (gr->broken == BROKEN_YES)
             FUZZ_CHECK(st == QMAR_ERR_RUNTIME, "broken-group",
                        "%s: a broken group must fail at once, got %d", what, (int)st);
@@ -499,9 +543,11 @@ static void run_set(world *w, int g, const int *idx, const int *ws_mode, int n, 
     }
     if (runners > 0 && !complete)
         gr->broken = BROKEN_YES; /* its runners timed out */
-    else if (runners > 0 && complete && all_ok)
-        gr->broken = BROKEN_NO;
-    else if (runners > 0 && complete && healthy == QMAR_SUCCESS && gr->broken != BROKEN_YES)
+    else if (gr->broken == BROKEN_YES)
+        ; /* a broken group stays broken (spec/api.md), whatever its ranks' workspaces */
+    else if (runners > 0 && complete && ran > 0 && ran_ok == ran)
+        gr->broken = BROKEN_NO; /* (not when no rank had a workspace to run with) */
+    else if (runners > 0 && complete && healthy == QMAR_SUCCESS)
         gr->broken = BROKEN_YES; /* a tolerated timeout */
     else if (runners > 0 && complete && gr->broken == BROKEN_NO && tolerant)
         gr->broken = BROKEN_MAYBE; /* disagreement or a timeout: cannot tell */
@@ -522,18 +568,42 @@ static void run_set(world *w, int g, const int *idx, const int *ws_mode, int n, 
     }
 }
 
-/* op RUN_ONE: u8 index, u8 workspace mode (% 6: exact, larger, one byte short, NULL, 0, and
- * executor NULL). A rank of a larger group running alone times out. */
+/* op RUN_ONE: u8 index, u8 workspace mode (% 7: exact, larger, one byte short, NULL, 0;
+ * executor NULL; the stale handle of an executor already run or destroyed, run and destroyed
+ * again: it names nothing, touches no group). A rank of a larger group running alone times out. */
 static void op_run_one(world *w)
 {
-    uint8_t iv = fz_u8(&w->r), mode = fz_u8(&w->r) % (WS_MODES + 1);
-    if (mode == WS_MODES || w->nexecs == 0) {
+    uint8_t iv = fz_u8(&w->r), mode = fz_u8(&w->r) % (WS_MODES + 2);
+    if (mode == WS_MODES + 1 && w->stale != NULL) {
+        char ws[64];
+        expect_status(qmar_quant_matmul_all_reduce_v3(ws, sizeof ws, w->stale, NULL),
+                      QMAR_ERR_PARAM_INVALID, "run(stale executor)");
+        qmar_executor_destroy(w->stale);
+        return;
+    }
+    if (mode >= WS_MODES || w->nexecs == 0) {
         expect_status(qmar_quant_matmul_all_reduce_v3(NULL, 0, NULL, NULL),
                       QMAR_ERR_PARAM_NULLPTR, "run(NULL executor)");
         return;
     }
     int i = iv % w->nexecs, m = mode;
-    run_set(w, w->execs[i].g, &i, &m, 1, 0);
+    run_set(w, w->execs[i].g, &i, &m, 1, 0, NULL);
+}
+
+/* The first pending executor of every rank of group g but rank `skip` (-1: none) into idx, each
+ * with workspace mode WS_EXACT, or WS_SHORT for rank `short_rank`; returns how many. */
+static int pending_runs(const world *w, int g, int32_t skip, int32_t short_rank, int *idx,
+                        int *modes)
+{
+    int n = 0;
+    for (int32_t r = 0; r < w->groups[g].size; r++)
+        for (int i = 0; i < w->nexecs && r != skip; i++)
+            if (w->execs[i].g == g && w->execs[i].r == r) {
+                modes[n] = r == short_rank ? WS_SHORT : WS_EXACT;
+                idx[n++] = i;
+                break;
+            }
+    return n;
 }
 
 /* op RUN_GROUP: u8 group, u8 fault (v % 8 == 7: rank (v >> 3) % size runs with a short
@@ -546,26 +616,53 @@ static void op_run_group(world *w)
     uint8_t fault = fz_u8(&w->r);
     if (g < 0)
         return;
-    int idx[64], modes[64], n = 0;
-    for (int32_t r = 0; r < w->groups[g].size; r++)
-        for (int i = 0; i < w->nexecs; i++)
-            if (w->execs[i].g == g && w->execs[i].r == r) {
-                modes[n] = fault % 8 == 7 && (fault >> 3) % w->groups[g].size == (unsigned)r
-                               ? WS_SHORT
-                               : WS_EXACT;
-                idx[n++] = i;
-                break;
-            }
+    int idx[64], modes[64];
+    int32_t short_rank = fault % 8 == 7 ? (int32_t)((fault >> 3) % w->groups[g].size) : -1;
+    int n = pending_runs(w, g, -1, short_rank, idx, modes);
     int spinners = fault >= 0xC0 && fault < 0xC7 && w->contended < MAX_CONTENDED
                        ? (fault & 7) + 1 : 0;
     w->contended += spinners > 0;
     if (n > 0)
-        run_set(w, g, idx, modes, n, spinners);
+        run_set(w, g, idx, modes, n, spinners, NULL);
+}
+
+/* op REVOKE: u8 group, u8 rank, u8 variant (bit 7: comm NULL; bit 6: while the other ranks run
+ * their first pending executor, (v >> 2) % 8 ms after they start). A revoked group fails every
+ * collective at once with 361001 and stays broken (spec/api.md "Outside Run"); a destroyed
+ * endpoint's handle names nothing to revoke. */
+static void op_revoke(world *w)
+{
+    int g = pick_group(w);
+    uint8_t rv = fz_u8(&w->r), v = fz_u8(&w->r);
+    if (v & 0x80) {
+        expect_status(qmar_comm_revoke(NULL), QMAR_ERR_PARAM_NULLPTR, "comm_revoke(NULL)");
+        return;
+    }
+    if (g < 0)
+        return;
+    int32_t r = rv % w->groups[g].size;
+    endpoint *e = ep_at(w, g, r);
+    if (e->freed) /* the pointer is gone */
+        return;
+    if (e->destroyed) {
+        expect_status(qmar_comm_revoke(e->c), QMAR_ERR_PARAM_INVALID, "comm_revoke (destroyed)");
+        return;
+    }
+    int idx[64], modes[64];
+    int n = (v & 0x40) ? pending_runs(w, g, r, -1, idx, modes) : 0;
+    if (n == 0) {
+        expect_status(qmar_comm_revoke(e->c), QMAR_SUCCESS, "comm_revoke");
+        w->groups[g].broken = BROKEN_YES;
+        return;
+    }
+    revoke_plan plan = {e->c, (v >> 2) % 8};
+    run_set(w, g, idx, modes, n, 0, &plan); /* incomplete: the group ends up broken */
 }
 
 /* ---- Odds and ends --------------------------------------------------------------------------- */
 
-/* op STATUS: u8 choice of a code (the five, or u32 raw) -> its constant name. */
+/* op STATUS: u8 choice of a code (the five, or u32 raw) -> its constant name; the library's
+ * version against its header's. */
 static void op_status(world *w)
 {
     static const qmar_status codes[5] = {QMAR_SUCCESS, QMAR_ERR_PARAM_NULLPTR,
@@ -583,6 +680,11 @@ static void op_status(world *w)
     FUZZ_CHECK(got != NULL && strcmp(got, want) == 0, "status-string", "%d -> \"%s\", expected %s",
                (int)s, got ? got : "(null)", want);
     FUZZ_CHECK(qmar_last_error() != NULL, "last-error", "qmar_last_error() returned NULL");
+    char version[32];
+    snprintf(version, sizeof version, "%d.%d.%d", QMAR_VERSION_MAJOR, QMAR_VERSION_MINOR,
+             QMAR_VERSION_PATCH);
+    FUZZ_CHECK(strcmp(qmar_version(), version) == 0, "version",
+               "the library says %s, its header %s", qmar_version(), version);
 }
 
 /* op TENSOR: u8 variant: what qmar_tensor_create must refuse (9 dims, NULL dims with dims > 0)
@@ -606,7 +708,7 @@ static void op_tensor(world *w)
 typedef void (*op_fn)(world *w);
 static const op_fn OPS[] = {op_init,         op_destroy_comm, op_query,      op_set_timeout,
                             op_plan,         op_destroy_exec, op_run_one,    op_run_group,
-                            op_status,       op_tensor,       op_plan,       op_run_group};
+                            op_status,       op_tensor,       op_plan,       op_revoke};
 #define NOPS (sizeof OPS / sizeof OPS[0])
 
 /* Everything still held goes back: executors first, then the endpoints the user still owns. */

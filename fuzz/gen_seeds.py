@@ -372,7 +372,7 @@ def op_seeds():
                                            pertoken=1, payload=bytes(range(255, -1, -1)) * 2)
     seeds["seed-raw-bits-case2-x3"] = op_seed(1, 2, 1, 0, x3=2, s=2, k=3, n=4, mode=3, seed=12,
                                               payload=b"\x00\x80\xff\x7f\x01\xfe" * 40)
-    # The overlap shape (fault 0xEE): 256 x 256 x 128, Run's worker computes while it communicates.
+    # The overlap shape (fault 0xEE): 64 x 2048 x 65, Run's worker computes while it communicates.
     seeds["seed-overlap-case1-r2"] = op_seed(2, 1, 0, 0, x3=1, s=3, k=1, n=1, seed=14, fault=0xEE)
     seeds["seed-overlap-case3-bf16-nz"] = op_seed(1, 3, 1, 2, b=1, s=3, k=1, n=1, seed=15,
                                                   pertoken=1, fault=0xEE)
@@ -466,8 +466,9 @@ def num_seeds():
 
 # ---- fuzz_api -----------------------------------------------------------------------------------
 
+# Opcodes in fuzz_api.c's order (OPS); 10 is op_plan again, which weighs it double.
 API_OPS = ["init", "destroy_comm", "query", "set_timeout", "plan", "destroy_exec", "run_one",
-           "run_group", "status", "tensor"]
+           "run_group", "status", "tensor", "plan_again", "revoke"]
 NRANKS = [1, 2, 4, 8, 3, 16, 64, 0, -1, 65, 2, 1, 4, 2, 8, 64]
 
 
@@ -518,6 +519,11 @@ def api_seeds():
                                    ("run_group", 0, 0)])
     seq("destroy-exec", [init(4), ("plan", 0, 1, 0), ("plan", 0, 2, 1), ("destroy_exec", 0),
                          ("destroy_exec", 1), ("destroy_exec", 0)])
+    # Stale executor handles (run or destroyed already), run and destroyed again; a new executor
+    # may take the freed slot, and the stale handle must still name nothing.
+    seq("stale-executor", [init(1), ("plan", 0, 0, 0), ("run_one", 0, 0), ("run_one", 0, 6),
+                           ("plan", 0, 0, 1), ("run_one", 0, 6), ("destroy_exec", 0),
+                           ("run_one", 0, 6), ("plan", 0, 0, 2), ("run_one", 0, 0)])
     # Names: edited, stale, of unsupported group sizes; NULL arguments.
     seq("plan-names", [init(16), init(3), init(2), ("plan", 0, 10, 4), ("plan", 0, 1, 5),
                        ("plan", 1, 0, 0), ("plan", 0, 0, 0), ("plan", 2, 0, 6), ("plan", 2, 0, 7),
@@ -526,6 +532,14 @@ def api_seeds():
                                  ("query", 0, 3, 2), ("query", 0, 3, 4), ("query", 0, 3, 5),
                                  ("query", 0, 3, 6), ("query", 0, 3, 8)] +
         [("set_timeout", 0, 2, v) for v in (0, 1, 2, 3, 4, 5, 6, 7, 0x80)])
+    # Revoked: an idle group (its runs then fail at once), a destroyed endpoint's handle, NULL;
+    # and a group of 4 with the default 60 s timeout whose rank 2 revokes it 3 ms after the
+    # other three started their runs: they must fail at once, not at the timeout.
+    seq("revoke-idle", [init(2), ("plan", 0, 0, 1), ("plan", 0, 1, 1), ("revoke", 0, 0, 0),
+                        ("run_group", 0, 0), ("revoke", 0, 1, 0x80), ("plan", 0, 1, 1),
+                        ("destroy_comm", 0, 1), ("revoke", 0, 1, 0), ("run_one", 0, 0)])
+    seq("revoke-during-run", [init(4)] + [("plan", 0, r, 2) for r in range(4)] +
+        [("revoke", 0, 2, 0x40 | (3 << 2)), ("run_group", 0, 0)])
     seq("init-errors-and-env", [init(0), init(-1), init(65), init(2, 0x80)] +
         [init(1, e) for e in range(8)])
     seq("registry-full", [init(64)] * 65)
