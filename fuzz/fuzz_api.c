@@ -17,9 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "byte_reader.h"
+#include "clock_ms.h"
 #include "fuzz_check.h"
 #include "qmar/qmar.h"
 
@@ -446,20 +446,6 @@ typedef struct revoke_plan {
     int after_ms;
 } revoke_plan;
 
-static int64_t now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&t, &t) != 0)
-        ;
-}
-
 /* Runs the executors at idx[0..n) (distinct endpoints of group g) at once, one thread each, with
  * `spinners` spinning threads beside them and the revoke `revoke` asks for (or none), and checks
  * every status against the model. */
@@ -498,22 +484,22 @@ static void run_set(world *w, int g, const int *idx, const int *ws_mode, int n, 
     for (int i = 0; i < spinners; i++)
         FUZZ_CHECK(pthread_create(&spin_th[i], NULL, spin, NULL) == 0, "thread",
                    "pthread_create failed");
-    int64_t start = now_ms();
+    double start = clock_now_ms();
     for (int i = 0; i < n; i++) {
         jobs[i] = (job){&w->execs[idx[i]], ws_mode[i], 0, ""};
         FUZZ_CHECK(pthread_create(&th[i], NULL, run_job, &jobs[i]) == 0, "thread",
                    "pthread_create failed");
     }
     if (revoke != NULL) {
-        sleep_ms(revoke->after_ms);
+        clock_sleep_ms(revoke->after_ms);
         expect_status(qmar_comm_revoke(revoke->c), QMAR_SUCCESS, "comm_revoke during a run");
     }
     for (int i = 0; i < n; i++)
         pthread_join(th[i], NULL);
-    int64_t took = now_ms() - start;
+    double took = clock_now_ms() - start;
     FUZZ_CHECK(revoke == NULL || shortest < PROMPT_TIMEOUT_MS || took < PROMPT_LIMIT_MS,
-               "revoke-prompt", "a revoke %d ms into the run ended it after %lld ms",
-               revoke ? revoke->after_ms : 0, (long long)took);
+               "revoke-prompt", "a revoke %d ms into the run ended it after %.0f ms",
+               revoke ? revoke->after_ms : 0, took);
     atomic_store(&spinning, 0);
     for (int i = 0; i < spinners; i++)
         pthread_join(spin_th[i], NULL);

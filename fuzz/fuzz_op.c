@@ -23,8 +23,8 @@
  * here) from 8M multiply-adds on, and that path must be fuzzed too. Its 4160 outputs per rank
  * (8320 bytes of e) are just past what rides on the agreement step (8192), which would take
  * cases 1 and 2 around the overlap. A deep k and few outputs keep the model's share small; it
- * is still rare, since one such input costs ~10 ms. Another asks for
- * the packed shape, m x k x n = (397 + seed % 6) x 133 x 8 on R = 1 or 2 (m even with x1 3-D).
+ * is still rare, since one such input costs ~10 ms. Another asks for the packed shape,
+ * m x k x n = (397 + seed % 6) x 133 x 8 on R = 1 or 2 (m even with x1 3-D).
  * x2 in ND is packed whole (packed rows times packed x2) only for more rows than a row tile and
  * a k past the direct path's k block (compute.c, route_of), which no small shape reaches. The
  * m and k are not multiples of the micro-panel's 6 rows and the group's 4, so that partial

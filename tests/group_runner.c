@@ -6,21 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-double group_now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
-}
-
-void group_sleep_ms(int64_t ms)
-{
-    struct timespec t = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&t, &t) != 0) {
-    }
-}
 
 typedef struct job {
     harness_world *w;
@@ -38,7 +23,7 @@ static qmar_status plan_and_run(job *j)
     char group[QMAR_GROUP_NAME_MAX];
     qmar_comm_get_name(j->comm, group);
     if (j->action == ACT_LATE)
-        group_sleep_ms(j->delay_ms);
+        clock_sleep_ms(j->delay_ms);
     uint64_t ws_size = 0;
     qmar_executor *ex = NULL;
     qmar_status st = harness_plan_rank(j->w, j->r, group, &ws_size, &ex);
@@ -63,7 +48,7 @@ static void *rank_main(void *arg)
 {
     job *j = arg;
     qmar_status st = plan_and_run(j);
-    j->res->ms[j->r] = group_now_ms() - j->start;
+    j->res->ms[j->r] = clock_now_ms() - j->start;
     j->res->status[j->r] = st;
     snprintf(j->res->reason[j->r], sizeof j->res->reason[j->r], "%s",
              st == QMAR_SUCCESS ? "" : qmar_last_error());
@@ -78,7 +63,7 @@ void group_run(harness_world *w, qmar_comm **comms, const rank_action *action, i
     memset(res, 0, sizeof *res);
     job jobs[QMAR_COMM_MAX_RANKS];
     pthread_t th[QMAR_COMM_MAX_RANKS];
-    double start = group_now_ms();
+    double start = clock_now_ms();
     for (int32_t r = 0; r < R; r++) {
         jobs[r] = (job){w, comms[r], r, action ? action[r] : ACT_NORMAL, delay_ms,
                         revoke_on_plan_failure, start, res};

@@ -6,6 +6,7 @@
 #define QMAR_TESTS_GROUP_RUNNER_H
 #include <stdint.h>
 
+#include "clock_ms.h"
 #include "operator_harness.h"
 
 typedef enum rank_action {
@@ -30,7 +31,4 @@ void group_run(harness_world *w, qmar_comm **comms, const rank_action *action, i
 /* A fresh group of `ranks` runs w and every output is bit-exact against the model (harness_model
  * ran once before), its guards intact (w's outputs are reset first). Returns 1 if so. */
 int group_fresh_run_exact(harness_world *w, int32_t ranks);
-
-double group_now_ms(void);
-void group_sleep_ms(int64_t ms);
 #endif

@@ -132,7 +132,7 @@ typedef struct cancel_job {
 static void *cancel_rank(void *arg)
 {
     cancel_job *j = arg;
-    group_sleep_ms(j->delay_ms);
+    clock_sleep_ms(j->delay_ms);
     char group[QMAR_GROUP_NAME_MAX];
     qmar_comm_get_name(j->comm, group);
     uint64_t ws_size = 0;
@@ -176,7 +176,7 @@ static void test_cancelled_rank(void)
     pthread_t th[2];
     for (int r = 0; r < ranks; r++)
         pthread_create(&th[r], NULL, cancel_rank, &jobs[r]);
-    group_sleep_ms(60); /* rank 0 now waits in Run for rank 1 */
+    clock_sleep_ms(60); /* rank 0 now waits in Run for rank 1 */
     CHECK(!jobs[0].returned);
     pthread_cancel(th[0]);
     void *ret0 = NULL, *ret1 = NULL;
